@@ -1,0 +1,172 @@
+"""Argument types and their checks, written once for Python calls and configs alike.
+
+An initializer's signature is the single source of its arguments. Constraints
+are ``Annotated`` metadata from ``annotated_types`` (``Gt``, ``Ge``, ``Lt``,
+``Le``) and pydantic (``AllowInfNan``), so the registry builds a pydantic model
+from the signature for configs, and :func:`check_arguments` applies the same
+metadata, without pydantic's overhead, when the function is called from Python.
+Relations between arguments (``lo < hi``) are a ``check`` function registered
+beside the initializer and called on both paths.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Literal
+
+import annotated_types as at
+from pydantic import AllowInfNan
+
+from .engine import MAX_SEED
+
+__all__ = [
+    "ArgumentError",
+    "Finite",
+    "NonNegativeFinite",
+    "PositiveFinite",
+    "PositiveInt",
+    "Seed",
+    "check_arguments",
+]
+
+Finite = Annotated[float, AllowInfNan(False)]
+PositiveFinite = Annotated[float, at.Gt(0), AllowInfNan(False)]
+NonNegativeFinite = Annotated[float, at.Ge(0), AllowInfNan(False)]
+PositiveInt = Annotated[int, at.Gt(0)]
+Seed = Annotated[int, at.Ge(0), at.Le(MAX_SEED)] | None
+
+
+class ArgumentError(ValueError):
+    """A wrong argument value: names the function, the argument, the value and the rule."""
+
+    def __init__(self, func_name: str, field: str, value: object, rule: str) -> None:
+        self.func_name, self.field, self.value, self.rule = func_name, field, value, rule
+        super().__init__(f"{func_name}: '{field}' {rule}, got {value!r}")
+
+
+class ArgumentTypeError(TypeError):
+    """A wrong kind of argument, with the same fields as :class:`ArgumentError`."""
+
+    def __init__(self, func_name: str, field: str, value: object, rule: str) -> None:
+        self.func_name, self.field, self.value, self.rule = func_name, field, value, rule
+        super().__init__(f"{func_name}: '{field}' {rule}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """What one parameter accepts, read off its annotation."""
+
+    kinds: tuple[type, ...]  # float, int, bool, str; empty means anything
+    optional: bool
+    choices: tuple[Any, ...] | None
+    bounds: tuple[Any, ...]
+    finite: bool
+
+    def check(self, func_name: str, name: str, value: object) -> None:
+        if value is None:
+            if self.optional:
+                return
+            raise ArgumentTypeError(func_name, name, value, "may not be None")
+        if self.choices is not None:
+            if value not in self.choices or isinstance(value, bool) != any(
+                isinstance(c, bool) for c in self.choices
+            ):
+                options = ", ".join(repr(c) for c in self.choices)
+                raise ArgumentError(func_name, name, value, f"must be one of {options}")
+            return
+        if self.kinds and not _is_kind(value, self.kinds):
+            kinds = " or ".join(k.__name__ for k in self.kinds)
+            raise ArgumentTypeError(func_name, name, value, f"must be {kinds}")
+        if self.finite and isinstance(value, numbers.Real) and not math.isfinite(value):
+            raise ArgumentError(func_name, name, value, "must be finite")
+        for bound in self.bounds:
+            if not _within(value, bound):
+                raise ArgumentError(func_name, name, value, _describe(bound))
+
+
+def _is_kind(value: object, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in kinds
+    if float in kinds and isinstance(value, numbers.Real):
+        return True
+    if int in kinds and isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, tuple(k for k in kinds if k not in (float, int)))
+
+
+def _within(value: Any, bound: Any) -> bool:
+    if isinstance(bound, at.Gt):
+        return bool(value > bound.gt)
+    if isinstance(bound, at.Ge):
+        return bool(value >= bound.ge)
+    if isinstance(bound, at.Lt):
+        return bool(value < bound.lt)
+    if isinstance(bound, at.Le):
+        return bool(value <= bound.le)
+    return True
+
+
+def _describe(bound: Any) -> str:
+    for cls, attr, word in (
+        (at.Gt, "gt", ">"),
+        (at.Ge, "ge", ">="),
+        (at.Lt, "lt", "<"),
+        (at.Le, "le", "<="),
+    ):
+        if isinstance(bound, cls):
+            return f"must be {word} {getattr(bound, attr)}"
+    return f"must satisfy {bound}"  # pragma: no cover - only the bounds above are read
+
+
+def _rule_for(annotation: Any) -> _Rule:
+    optional = False
+    metadata: list[Any] = []
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation, *extra = typing.get_args(annotation)
+            metadata.extend(extra)
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            optional = optional or len(args) < len(typing.get_args(annotation))
+            if len(args) != 1:
+                kinds = tuple(a for a in args if isinstance(a, type))
+                return _Rule(kinds, optional, None, (), False)
+            annotation = args[0]
+        else:
+            break
+    choices = (
+        tuple(typing.get_args(annotation)) if typing.get_origin(annotation) is Literal else None
+    )
+    kinds = (annotation,) if isinstance(annotation, type) and annotation is not object else ()
+    bounds = tuple(m for m in metadata if isinstance(m, (at.Gt, at.Ge, at.Lt, at.Le)))
+    finite = any(isinstance(m, AllowInfNan) and not m.allow_inf_nan for m in metadata)
+    return _Rule(kinds, optional, choices, bounds, finite)
+
+
+@cache
+def _rules(func: Callable[..., Any]) -> Mapping[str, _Rule]:
+    hints = typing.get_type_hints(func, include_extras=True)
+    params = inspect.signature(func).parameters
+    return {name: _rule_for(hints[name]) for name in params if name in hints}
+
+
+def check_arguments(func: Callable[..., Any], values: Mapping[str, object]) -> None:
+    """Check ``values`` against the annotations of ``func``'s parameters.
+
+    Raises :class:`ArgumentTypeError` or :class:`ArgumentError` naming the function,
+    the argument, the value and the rule.
+    """
+    rules = _rules(func)
+    name = func.__name__
+    for param, value in values.items():
+        rule = rules.get(param)
+        if rule is not None:
+            rule.check(name, param, value)

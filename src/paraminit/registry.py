@@ -1,0 +1,519 @@
+"""The registry: named, versioned functions for configs, their validation and plugins.
+
+* :class:`FunctionRegistry` is a catalogue registry that stores each function as
+  a :class:`RegisteredFunction`, resolves unversioned names (``uniform_init``) to
+  the newest version, loads plugins from entry points lazily, and refuses a
+  plugin that would replace a name it already holds.
+* :class:`RegisteredFunction` derives a pydantic validator for each config
+  argument from the function's signature, so the signature is the one source of
+  the argument list, the types, the constraints and the defaults.
+* :class:`registry` is the confection registry. Its :meth:`registry.resolve`
+  first validates every block of every registry it owns, over the whole config,
+  and raises one :class:`ConfigValidationError` listing every bad field with its
+  section path; only a config without errors is resolved.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import inspect
+import re
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import catalogue
+import confection
+from confection import Config, ConfigValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
+
+__all__ = [
+    "ConfigValidationError",
+    "FunctionRegistry",
+    "InitializerPartial",
+    "PluginError",
+    "RegisteredFunction",
+    "register_initializer",
+    "registry",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
+# Parameters an initializer takes at call time, never from a config.
+_CALL_TIME = frozenset({"data", "inplace"})
+_STRICT = ConfigDict(strict=True, arbitrary_types_allowed=True)
+
+
+class PluginError(RuntimeError):
+    """A plugin's entry point could not be loaded, or it clashes with a registered name."""
+
+
+class InitializerPartial(functools.partial):  # type: ignore[type-arg]
+    """A configured initializer: ``init(data)`` or ``init(data, inplace=True)``.
+
+    A :class:`functools.partial` whose ``.func`` is the public function and whose
+    ``.keywords`` hold the validated config arguments. ``.name`` is the registered name.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, func: Callable[..., Any], /, **keywords: Any) -> InitializerPartial:
+        self = super().__new__(cls, func, **keywords)
+        self.name = name
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.keywords.items())
+        return f"<{self.name}: {self.func.__name__}({args})>"
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_partial, (self.name, self.func, dict(self.keywords)))
+
+
+def _rebuild_partial(name: str, func: Callable[..., Any], keywords: dict[str, Any]) -> Any:
+    return InitializerPartial(name, func, **keywords)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One bad argument of one config block."""
+
+    field: str
+    message: str
+    value: Any = None
+
+
+class RegisteredFunction:
+    """A function as a config block sees it: its arguments, their validation, its result.
+
+    Calling it with config arguments validates them and returns the block's value:
+    for a data-first initializer, an :class:`InitializerPartial`; for anything
+    else, the function's result.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        func: Callable[..., Any],
+        *,
+        data_first: bool,
+        check: Callable[..., None] | None = None,
+    ) -> None:
+        self.name = name
+        self.func = func
+        self.data_first = data_first
+        self.check = check
+        self.__name__ = getattr(func, "__name__", name)
+        self.__doc__ = func.__doc__
+        signature = inspect.signature(func)
+        hints = typing.get_type_hints(func, include_extras=True)
+        params = list(signature.parameters.values())
+        if data_first:
+            if not params or params[0].kind not in (
+                inspect.Parameter.POSITIONAL_ONLY,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            ):
+                raise TypeError(
+                    f"register_initializer({name!r}): {self.__name__} must take the array "
+                    "as its first positional argument, like uniform_init(data, lo, hi, *, "
+                    "inplace=False, seed=None)"
+                )
+            params = [p for p in params[1:] if p.name not in _CALL_TIME]
+        self.parameters: dict[str, inspect.Parameter] = {
+            p.name: p.replace(annotation=hints.get(p.name, Any))
+            for p in params
+            if p.kind is not inspect.Parameter.VAR_KEYWORD
+        }
+        # confection reads the config arguments from this signature; it gets the
+        # plain types, the constraints are checked here before it runs.
+        self.__signature__ = inspect.Signature(
+            [p.replace(annotation=_strip_annotated(p.annotation)) for p in self.parameters.values()]
+        )
+
+    @functools.cached_property
+    def _adapters(self) -> dict[str, TypeAdapter[Any]]:
+        return {
+            name: TypeAdapter(p.annotation, config=_STRICT)
+            for name, p in self.parameters.items()
+            if p.kind is not inspect.Parameter.VAR_POSITIONAL
+        }
+
+    @functools.cached_property
+    def model(self) -> type[Any]:
+        """A pydantic model of the config arguments, for schemas and listings."""
+        fields: dict[str, Any] = {}
+        for name, p in self.parameters.items():
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                continue
+            default = ... if p.default is inspect.Parameter.empty else p.default
+            fields[name] = (p.annotation, default)
+        model_name = re.sub(r"\W", "_", self.name)
+        return create_model(  # type: ignore[no-any-return]
+            model_name, __config__=ConfigDict(extra="forbid", **_STRICT), **fields
+        )
+
+    def validate(
+        self, args: Mapping[str, Any], deferred: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], list[FieldError]]:
+        """Validate config arguments; return the validated values and every error.
+
+        ``deferred`` names arguments whose value is another block, validated on its own.
+        """
+        errors: list[FieldError] = []
+        values: dict[str, Any] = {}
+        for key, value in args.items():
+            if key == "*" or key in deferred:
+                continue
+            adapter = self._adapters.get(key)
+            if adapter is None:
+                known = ", ".join(self._adapters) or "none"
+                errors.append(
+                    FieldError(key, f"unexpected argument for {self.name} (takes: {known})", value)
+                )
+                continue
+            try:
+                values[key] = adapter.validate_python(value)
+            except ValidationError as err:
+                rule = "; ".join(e["msg"] for e in err.errors())
+                errors.append(FieldError(key, rule, value))
+        for key, p in self.parameters.items():
+            if (
+                p.default is inspect.Parameter.empty
+                and p.kind is not inspect.Parameter.VAR_POSITIONAL
+                and key not in args
+                and key not in deferred
+            ):
+                errors.append(FieldError(key, f"missing required argument of {self.name}"))
+        if not errors and self.check is not None:
+            errors.extend(self._check_relations(values, deferred))
+        return values, errors
+
+    def _check_relations(
+        self, values: dict[str, Any], deferred: frozenset[str]
+    ) -> list[FieldError]:
+        assert self.check is not None
+        wanted = inspect.signature(self.check).parameters
+        if deferred & set(wanted):
+            return []
+        full = {
+            name: values.get(name, self.parameters[name].default)
+            for name in wanted
+            if name in self.parameters
+        }
+        try:
+            self.check(**full)
+        except ValueError as err:
+            field = getattr(err, "field", next(iter(wanted), "?"))
+            return [FieldError(field, str(getattr(err, "rule", err)), full.get(field))]
+        return []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values, errors = self.validate(kwargs)
+        if errors:
+            raise ConfigValidationError(
+                errors=[{"loc": [e.field], "msg": _format(self.name, e)} for e in errors],
+                title=f"Invalid arguments for {self.name}",
+            )
+        kwargs.update(values)
+        if self.data_first:
+            return InitializerPartial(self.name, self.func, **kwargs)
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<registered {self.name}: {self.func.__module__}.{self.func.__qualname__}>"
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    args = typing.get_args(annotation)
+    if args and typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
+        stripped = tuple(_strip_annotated(a) for a in args)
+        return typing.Union[stripped]  # noqa: UP007
+    return annotation
+
+
+def _format(name: str, error: FieldError) -> str:
+    got = "" if error.value is None else f", got {error.value!r}"
+    return f"{error.message}{got} [{name}]"
+
+
+def _target(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
+    """A catalogue registry of :class:`RegisteredFunction` with versions and safe plugins."""
+
+    def __init__(self, namespace: tuple[str, ...], *, data_first: bool) -> None:
+        super().__init__(namespace, entry_points=True)
+        self.data_first = data_first
+
+    # -- registering ---------------------------------------------------------
+
+    def register(self, name: str, *, func: Any = None, check: Any = None) -> Any:
+        def do_registration(function: Any) -> Any:
+            self._store(name, function, check=check)
+            return function
+
+        return do_registration(func) if func is not None else do_registration
+
+    def _store(
+        self, name: str, function: Callable[..., Any], *, check: Callable[..., None] | None = None
+    ) -> RegisteredFunction:
+        if not _VERSIONED.match(name):
+            raise ValueError(
+                f"{self._label}: register names carry a version, like 'my_init.v1', got {name!r}"
+            )
+        entry = (
+            function
+            if isinstance(function, RegisteredFunction)
+            else RegisteredFunction(name, function, data_first=self.data_first, check=check)
+        )
+        key = (*self.namespace, name)
+        existing = catalogue.REGISTRY.get(key)
+        if existing is not None and _target(existing.func) != _target(entry.func):
+            raise PluginError(
+                f"{self._label}: {name!r} is already registered to {_target(existing.func)}; "
+                f"{_target(entry.func)} may not replace it (register a new version instead)"
+            )
+        catalogue._set(list(key), entry)
+        return entry
+
+    # -- looking up ------------------------------------------------------------
+
+    @property
+    def _label(self) -> str:
+        return f"registry.{self.namespace[-1]}"
+
+    def _registered_names(self) -> set[str]:
+        n = len(self.namespace)
+        return {
+            key[-1]
+            for key in list(catalogue.REGISTRY)
+            if len(key) == n + 1 and tuple(key[:n]) == tuple(self.namespace)
+        }
+
+    def _entry_points(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in self._get_entry_points()}
+
+    def names(self) -> list[str]:
+        """Every versioned name, registered or offered by a plugin (nothing is imported)."""
+        return sorted(self._registered_names() | set(self._entry_points()))
+
+    def resolve_name(self, name: str) -> str | None:
+        """The versioned name ``name`` stands for, or ``None`` if there is none."""
+        names = set(self.names())
+        if name in names:
+            return name
+        if _VERSIONED.match(name):
+            return None
+        versions = [
+            (int(m["version"]), n)
+            for n in names
+            if (m := _VERSIONED.match(n)) and m["base"] == name
+        ]
+        return max(versions)[1] if versions else None
+
+    def __contains__(self, name: str) -> bool:
+        return self.resolve_name(name) is not None
+
+    def close_matches(self, name: str) -> list[str]:
+        names = self.names()
+        bases = sorted({m["base"] for n in names if (m := _VERSIONED.match(n))})
+        return difflib.get_close_matches(name, names + bases, n=5, cutoff=0.6)
+
+    def get(self, name: str) -> RegisteredFunction:
+        versioned = self.resolve_name(name)
+        if versioned is None:
+            hint = self.close_matches(name)
+            did_you_mean = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise catalogue.RegistryError(
+                f"{self._label}: no function named {name!r}{did_you_mean}"
+            )
+        key = (*self.namespace, versioned)
+        registered = catalogue.REGISTRY.get(key)
+        entry_point = self._entry_points().get(versioned)
+        if entry_point is not None and registered is not None:
+            if entry_point.value.replace(" ", "") != _target(registered.func):
+                raise PluginError(
+                    f"{self._label}: the plugin entry point '{entry_point.name} = "
+                    f"{entry_point.value}' would replace {versioned!r}, which is registered to "
+                    f"{_target(registered.func)}; a plugin must use a name of its own"
+                )
+            return registered  # type: ignore[no-any-return]
+        if registered is not None:
+            return registered  # type: ignore[no-any-return]
+        assert entry_point is not None
+        try:
+            loaded = entry_point.load()
+        except Exception as err:
+            raise PluginError(
+                f"{self._label}: could not load plugin entry point '{entry_point.name} = "
+                f"{entry_point.value}' (group {self.entry_point_namespace}): "
+                f"{type(err).__name__}: {err}"
+            ) from err
+        # Importing the plugin may have registered it already, through the decorator.
+        registered = catalogue.REGISTRY.get(key)
+        if registered is not None:
+            return registered  # type: ignore[no-any-return]
+        return self._store(versioned, loaded)
+
+    def get_all(self) -> dict[str, RegisteredFunction]:
+        return {name: self.get(name) for name in self.names()}
+
+    def get_entry_points(self) -> dict[str, RegisteredFunction]:
+        return {name: self.get(name) for name in self._entry_points()}
+
+    def get_entry_point(self, name: str, default: Any = None) -> Any:
+        return self.get(name) if name in self._entry_points() else default
+
+
+class registry(confection.registry):
+    """paraminit's confection registry: ``registry.initializers`` and its validation."""
+
+    initializers = FunctionRegistry(("paraminit", "initializers"), data_first=True)
+    layers = FunctionRegistry(("paraminit", "layers"), data_first=False)
+
+    @classmethod
+    def owned(cls) -> dict[str, FunctionRegistry]:
+        """The registries whose blocks paraminit validates, by config name."""
+        return {
+            name: value
+            for name in dir(cls)
+            if isinstance(value := getattr(cls, name, None), FunctionRegistry)
+        }
+
+    @classmethod
+    def validate(
+        cls, config: Config | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
+    ) -> None:
+        """Raise one :class:`ConfigValidationError` listing every bad field of ``config``."""
+        errors = list(cls.iter_errors(config, overrides=overrides))
+        if errors:
+            raise ConfigValidationError(
+                config=config,
+                errors=errors,
+                title=f"Config validation error: {len(errors)} "
+                f"problem{'s' if len(errors) != 1 else ''}",
+            )
+
+    @classmethod
+    def iter_errors(
+        cls, config: Config | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every problem of every block of the registries paraminit owns, with its path."""
+        tree = _interpolated(config, overrides or {})
+        owned = cls.owned()
+        yield from _walk(owned, tree, [])
+
+    @classmethod
+    def resolve(
+        cls,
+        config: Config | dict[str, dict[str, Any]],
+        *,
+        schema: Any = None,
+        overrides: dict[str, Any] | None = None,
+        validate: bool = True,
+    ) -> dict[str, Any]:
+        """Validate the whole config, then resolve it with confection."""
+        overrides = dict(overrides or {})
+        if validate:
+            cls.validate(config, overrides=overrides)
+        return super().resolve(config, schema=schema, overrides=overrides, validate=validate)
+
+
+def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
+    if isinstance(config, Config) and not config.is_interpolated:
+        tree: Any = Config(config).interpolate()
+    else:
+        tree = copy.deepcopy(dict(config))
+    for dotted, value in overrides.items():
+        node = tree
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            if not isinstance(node, dict) or part not in node:
+                raise ConfigValidationError(
+                    errors=[{"loc": dotted.split("."), "msg": "no such section to override"}],
+                    title="Error parsing config overrides",
+                )
+            node = node[part]
+        node[leaf] = value
+    return tree
+
+
+def _walk(
+    owned: Mapping[str, FunctionRegistry], node: Mapping[str, Any], path: list[str]
+) -> Iterator[dict[str, Any]]:
+    for key, value in node.items():
+        if not isinstance(value, dict):
+            continue
+        here = [*path, str(key)]
+        refs = [k for k in value if isinstance(k, str) and k.startswith("@")]
+        if refs:
+            yield from _check_block(owned, value, refs, here)
+        yield from _walk(owned, {k: v for k, v in value.items() if k not in refs}, here)
+
+
+def _check_block(
+    owned: Mapping[str, FunctionRegistry],
+    block: Mapping[str, Any],
+    refs: list[str],
+    path: list[str],
+) -> Iterator[dict[str, Any]]:
+    if len(refs) != 1:
+        yield {"loc": path, "msg": f"a block names one function, this one names {refs}"}
+        return
+    reg_name, func_name = refs[0][1:], block[refs[0]]
+    reg = owned.get(reg_name)
+    if reg is None:
+        return  # another package's registry: confection checks it
+    if not isinstance(func_name, str) or func_name not in reg:
+        hint = reg.close_matches(func_name) if isinstance(func_name, str) else []
+        did_you_mean = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+        yield {
+            "loc": [*path, refs[0]],
+            "msg": f"unknown {reg_name} function {func_name!r}{did_you_mean}",
+        }
+        return
+    try:
+        function = reg.get(func_name)
+    except PluginError as err:
+        yield {"loc": [*path, refs[0]], "msg": str(err)}
+        return
+    args = {k: v for k, v in block.items() if k not in refs}
+    deferred = frozenset(
+        k for k, v in args.items() if isinstance(v, dict) and any(str(x).startswith("@") for x in v)
+    )
+    _, errors = function.validate(args, deferred)
+    for error in errors:
+        yield {"loc": [*path, error.field], "msg": _format(function.name, error)}
+
+
+def register_initializer(
+    name: str, *, check: Callable[..., None] | None = None
+) -> Callable[[F], F]:
+    """Register a data-first initializer under ``name`` (``"my_init.v1"``).
+
+    The decorated function is returned unchanged. Its signature is the single source
+    of its config arguments: each parameter after ``data`` (except ``inplace``)
+    becomes a validated config argument, with its type, its ``Annotated``
+    constraints and its default. ``check``, if given, validates relations between
+    arguments (it receives them by name and raises ``ValueError``).
+
+    >>> @register_initializer("scaled_ones_init.v1")
+    ... def scaled_ones_init(data, value: float = 1.0, *, inplace=False, seed=None):
+    ...     out = data if inplace else data.copy()
+    ...     out[...] = value
+    ...     return out
+    """
+
+    def decorator(func: F) -> F:
+        registry.initializers.register(name, func=func, check=check)
+        return func
+
+    return decorator
