@@ -37,6 +37,7 @@ __all__ = [
     "PluginError",
     "RegisteredFunction",
     "register_initializer",
+    "register_layer",
     "registry",
 ]
 
@@ -514,6 +515,23 @@ def register_initializer(
 
     def decorator(func: F) -> F:
         registry.initializers.register(name, func=func, check=check)
+        return func
+
+    return decorator
+
+
+def register_layer(name: str) -> Callable[[F], F]:
+    """Register a layer constructor under ``name`` (``"MyLayer.v1"``) in ``registry.layers``.
+
+    The decorated function is returned unchanged. Its signature is the config
+    schema of the layer's block: every parameter is a validated config argument,
+    and ``*args`` takes confection's variable positional section (``[model.*.name]``).
+    A constructor returns an unbuilt :class:`paraminit.layers.Layer`; parameters are
+    allocated and initialized later, by :func:`paraminit.build`.
+    """
+
+    def decorator(func: F) -> F:
+        registry.layers.register(name, func=func)
         return func
 
     return decorator

@@ -1,0 +1,244 @@
+"""Build a model from a config: resolve, give layers their paths, allocate and initialize.
+
+Each parameter's initializer is called with a seed derived from the build seed and
+the parameter's path (``model.*.hidden1.W``), which comes from the config's section
+names. A parameter therefore gets the same values whatever else the model contains
+and in whichever order it is built; a ``seed`` written in an initializer's block wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from confection import Config, ConfigValidationError
+
+from .contract import FloatArray
+from .engine import check_seed, next_seed
+from .layers import Initializer, Layer, ParamSpec, ShapeError
+from .registry import registry
+
+__all__ = ["BuildError", "Model", "OverrideError", "build", "load_config", "param_seed"]
+
+PARAM_DTYPE = np.dtype(np.float32)
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class OverrideError(ValueError):
+    """An override names a section the config does not have, or is malformed."""
+
+
+class BuildError(ConfigValidationError):
+    """A config that validates but cannot be built (sizes that do not fit, a failing init)."""
+
+
+def param_seed(build_seed: int, path: str) -> int:
+    """The seed of the parameter at ``path`` in a build seeded with ``build_seed``.
+
+    A stable hash (BLAKE2b, 128 bits) of both, the same on every platform and run.
+    """
+    key = check_seed("param_seed", build_seed).to_bytes(16, "little")
+    digest = hashlib.blake2b(path.encode("utf8"), digest_size=16, key=key).digest()
+    return int.from_bytes(digest, "little")
+
+
+@dataclass
+class ParamInfo:
+    """How one parameter was made: its layer, its initializer and its seed."""
+
+    path: str
+    layer: Layer
+    spec: ParamSpec
+    seed: int | None  # None for constants and for initializers that take no seed
+
+    @property
+    def init(self) -> Initializer | None:
+        return self.spec.init
+
+    @property
+    def init_name(self) -> str:
+        return initializer_name(self.spec.init, self.spec.fill)
+
+
+def initializer_name(init: Initializer | None, fill: float = 0.0) -> str:
+    """A short name for ``init``: its registered name, else its function's name."""
+    if init is None:
+        return f"constant {fill:g}"
+    name = getattr(init, "name", None)
+    if isinstance(name, str):
+        return name
+    func = getattr(init, "func", init)
+    return str(getattr(func, "__name__", repr(func)))
+
+
+@dataclass
+class Model:
+    """A built model: parameters by dotted path and a numpy forward pass."""
+
+    layer: Layer
+    params: dict[str, FloatArray]
+    seed: int
+    config: Config
+    info: dict[str, ParamInfo] = field(default_factory=dict)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The leaf layers in forward order."""
+        return list(self.layer.leaves())
+
+    def forward(self, X: Any) -> Any:
+        """Run the forward pass on ``X`` (floats, or integer ids for an ``Embed`` first)."""
+        return self.layer.forward(self.params, np.asarray(X))
+
+    def trace(self, X: Any) -> Iterator[tuple[Layer, Any]]:
+        """Yield ``(leaf layer, its output)`` in forward order."""
+        return self.layer.trace(self.params, np.asarray(X))
+
+
+def _parse_text(text: str, overrides: Mapping[str, Any]) -> Config:
+    raw = Config().from_str(text, interpolate=False)
+    for dotted in overrides:
+        section, sep, key = dotted.rpartition(".")
+        node: Any = raw
+        for part in section.split(".") if sep else []:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if not sep or not key or not isinstance(node, Mapping):
+            where = f"section [{section}]" if sep else "a section"
+            raise OverrideError(
+                f"override {dotted!r}: the config has no {where} (write --section.key=value)"
+            )
+    return Config().from_str(text, overrides=dict(overrides))
+
+
+def load_config(
+    config: Config | Mapping[str, Any] | str | os.PathLike[str],
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read ``config`` (a ``Config``, a dict, a path, or config text) and apply overrides.
+
+    A ``str`` is config text if it contains a newline or starts with ``[``, else a
+    path. Variables and ``${...}`` interpolation work as confection defines them;
+    overrides (``{"model.*.hidden1.nO": 64}``) apply before interpolation.
+    """
+    overrides = dict(overrides or {})
+    if isinstance(config, os.PathLike) or (
+        isinstance(config, str) and "\n" not in config and not config.lstrip().startswith("[")
+    ):
+        text = Path(config).read_text(encoding="utf8")
+    elif isinstance(config, str):
+        text = config
+    else:
+        text = Config(dict(config)).to_str(interpolate=False)
+    return _parse_text(text, overrides)
+
+
+def _call_init(info: ParamInfo, out: FloatArray) -> None:
+    init = info.spec.init
+    assert init is not None
+    if info.seed is None:
+        init(out, inplace=True)
+    else:
+        init(out, inplace=True, seed=info.seed)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{info.init_name} produced non-finite values")
+
+
+def _takes_seed(init: Initializer) -> bool:
+    try:
+        parameters = inspect.signature(init).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
+        return False
+    return "seed" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def _seed_for(spec: ParamSpec, build_seed: int, path: str) -> int | None:
+    init = spec.init
+    if init is None or not _takes_seed(init):
+        return None
+    written = getattr(init, "keywords", {}).get("seed")
+    return None if written is not None else param_seed(build_seed, path)
+
+
+def _error(path: str, message: str) -> BuildError:
+    return BuildError(
+        errors=[{"loc": path.split("."), "msg": message}],
+        title="Cannot build the model",
+    )
+
+
+def build(
+    config: Config | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Model:
+    """Build the model of ``config``'s ``[model]`` section.
+
+    ``config`` is a ``Config``, a dict, a path or config text (see :func:`load_config`).
+    ``seed=None`` draws the build seed from paraminit's seed stream, so
+    ``paraminit.set_seed`` makes builds reproducible. ``progress(done, total, path)``
+    is called after each parameter.
+
+    Raises :class:`ConfigValidationError` for an invalid config (every bad field with
+    its path), :class:`BuildError` (a ``ConfigValidationError``) when sizes do not fit
+    or an initializer fails, :class:`OverrideError` for an override to no section, and
+    ``OSError`` when a path cannot be read.
+    """
+    build_seed = next_seed() if seed is None else check_seed("build", seed)
+    cfg = load_config(config, overrides)
+    if not isinstance(cfg.get("model"), Mapping) or "@layers" not in cfg["model"]:
+        raise BuildError(
+            errors=[{"loc": ["model"], "msg": "build needs a [model] section with @layers"}],
+            title="Cannot build the model",
+        )
+    resolved = registry.resolve(cfg)
+    root = resolved["model"]
+    if not isinstance(root, Layer):
+        raise _error("model", f"[model] must build a layer, got {type(root).__name__}")
+    try:
+        root.bind(cfg["model"], "model")
+        root.infer(None)
+    except ShapeError as err:
+        raise _error(f"{err.path}.{err.field}", err.message) from None
+
+    infos: list[ParamInfo] = []
+    for layer in root.leaves():
+        for spec in layer.param_specs():
+            path = f"{layer.path}.{spec.name}"
+            infos.append(ParamInfo(path, layer, spec, _seed_for(spec, build_seed, path)))
+    duplicates = sorted({i.path for i in infos if sum(j.path == i.path for j in infos) > 1})
+    if duplicates:
+        raise _error(duplicates[0], "two parameters share this path; rename a section")
+
+    params: dict[str, FloatArray] = {}
+    for done, info in enumerate(infos, start=1):
+        out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
+        if info.spec.init is None:
+            out.fill(info.spec.fill)
+        else:
+            try:
+                _call_init(info, out)
+            except (TypeError, ValueError) as err:
+                raise _error(f"{info.layer.path}.{info.spec.init_key}", str(err)) from None
+        params[info.path] = out
+        if progress is not None:
+            progress(done, len(infos), info.path)
+    return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+
+
+def parse_override_value(text: str) -> Any:
+    """Read a command-line override value as confection reads config values (JSON, else text)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text

@@ -1,0 +1,143 @@
+"""Describe registered functions for people: arguments, types, defaults, constraints.
+
+Everything comes from the function's signature, through the same annotations the
+registry validates with: types from the annotations, constraints from the pydantic
+JSON schema of each argument (plus "finite" where ``AllowInfNan(False)`` says so).
+The command line's ``list`` and ``show`` print what :func:`describe` returns.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import inspect
+import types
+import typing
+from typing import Any
+
+from pydantic import AllowInfNan, ConfigDict, TypeAdapter
+
+from .engine import MAX_SEED
+from .registry import FunctionRegistry, RegisteredFunction, registry
+
+__all__ = ["describe", "describe_all", "find"]
+
+_ARBITRARY = ConfigDict(arbitrary_types_allowed=True)
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return "str"
+    if annotation is type(None) or annotation is None:
+        return "None"
+    if origin is collections.abc.Callable or annotation is collections.abc.Callable:
+        return "initializer"
+    if inspect.isclass(annotation):
+        from .layers import Layer  # layers sit above this module; import late
+
+        return "layer" if issubclass(annotation, Layer) else annotation.__name__
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return "any"
+    return str(annotation)
+
+
+def _bound(value: Any) -> str:
+    return "2**128 - 1" if value == MAX_SEED else repr(value)
+
+
+def _constraints(schema: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for option in schema.get("anyOf", [schema]):
+        for key, word in (
+            ("exclusiveMinimum", ">"),
+            ("minimum", ">="),
+            ("exclusiveMaximum", "<"),
+            ("maximum", "<="),
+        ):
+            if key in option:
+                found.append(f"{word} {_bound(option[key])}")
+        if "enum" in option:
+            found.append("one of " + ", ".join(repr(v) for v in option["enum"]))
+    return found
+
+
+def _is_finite(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return any(
+            isinstance(m, AllowInfNan) and not m.allow_inf_nan
+            for m in typing.get_args(annotation)[1:]
+        )
+    return any(_is_finite(a) for a in typing.get_args(annotation))
+
+
+def _default(value: Any) -> Any:
+    if value is inspect.Parameter.empty:
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    name = getattr(value, "name", None) or getattr(value, "__name__", None)
+    return str(name) if name else repr(value)
+
+
+def describe_argument(param: inspect.Parameter) -> dict[str, Any]:
+    """One argument: name, type, required, default, constraints (and its JSON schema)."""
+    annotation = param.annotation
+    try:
+        schema: dict[str, Any] | None = TypeAdapter(annotation, config=_ARBITRARY).json_schema()
+    except Exception:  # callables and layers have no JSON schema
+        schema = None
+    constraints = _constraints(schema or {})
+    if _is_finite(annotation):
+        constraints.insert(0, "finite")
+    variadic = param.kind is inspect.Parameter.VAR_POSITIONAL
+    return {
+        "name": f"*{param.name}" if variadic else param.name,
+        "type": _type_name(annotation),
+        "required": param.default is inspect.Parameter.empty and not variadic,
+        "default": _default(param.default),
+        "constraints": constraints,
+        "schema": schema,
+    }
+
+
+def describe(entry: RegisteredFunction, kind: str) -> dict[str, Any]:
+    """A registered function as a dict: name, kind, target, summary, doc, arguments."""
+    doc = inspect.cleandoc(entry.func.__doc__ or "")
+    return {
+        "name": entry.name,
+        "kind": kind,
+        "function": f"{entry.func.__module__}:{entry.func.__qualname__}",
+        "summary": doc.split("\n\n")[0].replace("\n", " ") if doc else "",
+        "doc": doc,
+        "arguments": [describe_argument(p) for p in entry.parameters.values()],
+    }
+
+
+def _registries() -> dict[str, FunctionRegistry]:
+    # "initializers" -> "initializer": the kind of one entry.
+    return {name.rstrip("s"): reg for name, reg in sorted(registry.owned().items())}
+
+
+def describe_all() -> list[dict[str, Any]]:
+    """Every registered initializer and layer, plugins included (this loads them)."""
+    return [
+        describe(entry, kind)
+        for kind, reg in _registries().items()
+        for entry in reg.get_all().values()
+    ]
+
+
+def find(name: str) -> dict[str, Any] | None:
+    """Describe the function ``name`` (versioned or not) from any registry, or ``None``."""
+    for kind, reg in _registries().items():
+        if name in reg:
+            return describe(reg.get(name), kind)
+    return None
+
+
+def close_matches(name: str) -> list[str]:
+    return [m for reg in registry.owned().values() for m in reg.close_matches(name)]
