@@ -142,7 +142,8 @@ class BuildProgress:
             if self.bar is not None or self.plain:
                 return
             rich = _rich()
-            if rich is None:
+            if rich is None or not sys.stderr.isatty():
+                # A live bar needs a terminal; logs get a line at the start and the end.
                 self.plain = True
                 sys.stderr.write("paraminit: building parameters...\n")
                 sys.stderr.flush()

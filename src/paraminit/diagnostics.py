@@ -375,10 +375,10 @@ def diagnose(
         input_kind = "standard normal"
     rows: list[tuple[Layer, Any]] = list(model.trace(X))
     if input_kind == "ids":
-        reference = rows[0][1]
-        ref_mean, ref_std = float(reference.mean()), float(reference.std())
+        reference = np.asarray(rows[0][1], dtype=np.float64)
     else:
-        ref_mean, ref_std = float(X.mean()), float(X.std())
+        reference = np.asarray(X, dtype=np.float64)
+    ref_mean, ref_std = float(reference.mean()), float(reference.std())
     stats = []
     for depth, (layer, Y) in enumerate(rows, start=1):
         Y = np.asarray(Y, dtype=np.float64)
