@@ -164,12 +164,17 @@ def expected_density(init: Callable[..., Any] | None, shape: tuple[int, ...]) ->
         return None  # arguments this rule does not understand: no curve rather than a wrong one
 
 
+# Axes of the layouts initializers accept: (out, in, *receptive) and (*receptive, in, out).
+_LAYOUT_AXES = {"oi": (1, 0), "io": (-2, -1)}
+
+
 def _fans(arguments: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, int]:
-    if arguments.get("layout") not in (None, "out_in"):
-        raise ValueError("unknown layout")
-    return compute_fans(
-        shape, in_axis=arguments.get("in_axis", 1), out_axis=arguments.get("out_axis", 0)
-    )
+    layout = arguments.get("layout")
+    if layout is not None:
+        in_axis, out_axis = _LAYOUT_AXES[layout]  # an unknown layout: KeyError, no density
+    else:
+        in_axis, out_axis = arguments.get("in_axis", 1), arguments.get("out_axis", 0)
+    return compute_fans(shape, in_axis=in_axis, out_axis=out_axis)
 
 
 def _fan(mode: str, fan_in: int, fan_out: int) -> float:
@@ -202,7 +207,7 @@ def _uniform_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
 
 @density_rule("normal_init")
 def _normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    fan_in = a.get("fan_in") or compute_fans(shape)[0]
+    fan_in = a.get("fan_in") or _fans(a, shape)[0]
     return normal(0.0, math.sqrt(1.0 / fan_in))
 
 
@@ -297,6 +302,8 @@ def _kaiming_normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Densit
 def _orthogonal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
     # A (semi-)orthogonal rows x cols matrix has min(rows, cols) unit singular values,
     # so the squares of its entries sum to gain**2 * min(rows, cols).
+    if a.get("layout", "oi") != "oi":
+        raise KeyError("layout")
     rows, cols = shape[0], math.prod(shape[1:])
     return Density("moments", 0.0, a.get("gain", 1.0) / math.sqrt(max(rows, cols)))
 
