@@ -134,7 +134,7 @@ def test_list_prints_a_table(run_cli: RunCli) -> None:
 def test_show_prints_the_docs_and_arguments(run_cli: RunCli) -> None:
     result = run_cli("show", "uniform_init")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("uniform_init.v1  (initializer, paraminit.initializers:")
+    assert result.stdout.startswith("uniform_init.v1  (initializer, paraminit.initializers")
     assert "Initialize values from a uniform distribution" in result.stdout
     assert "lo" in result.stdout and "finite" in result.stdout
 

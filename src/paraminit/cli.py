@@ -87,7 +87,8 @@ def print_table(
         )
         for i, column in enumerate(columns):
             justify = "right" if align[i] == "r" else "left"
-            table.add_column(column, justify=justify, no_wrap=True)
+            last = i == len(columns) - 1  # the one column allowed to wrap
+            table.add_column(column, justify=justify, no_wrap=not last, overflow="fold")
         for row in rows:
             table.add_row(*row)
         console.print(table)
