@@ -436,12 +436,13 @@ def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, An
         node = tree
         *parents, leaf = dotted.split(".")
         for part in parents:
-            if not isinstance(node, dict) or part not in node:
-                raise ConfigValidationError(
-                    errors=[{"loc": dotted.split("."), "msg": "no such section to override"}],
-                    title="Error parsing config overrides",
-                )
-            node = node[part]
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            # confection only overrides values the config has; say so before it does.
+            raise ConfigValidationError(
+                errors=[{"loc": dotted.split("."), "msg": "not a value of the config to override"}],
+                title="Error parsing config overrides",
+            )
         node[leaf] = value
     return tree
 
