@@ -20,6 +20,7 @@ import difflib
 import functools
 import inspect
 import re
+import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -228,11 +229,11 @@ class RegisteredFunction:
 
 
 def _strip_annotated(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated`` metadata, also inside a union."""
     if typing.get_origin(annotation) is typing.Annotated:
         return typing.get_args(annotation)[0]
-    args = typing.get_args(annotation)
-    if args and typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
-        stripped = tuple(_strip_annotated(a) for a in args)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        stripped = tuple(_strip_annotated(a) for a in typing.get_args(annotation))
         return typing.Union[stripped]  # noqa: UP007
     return annotation
 
