@@ -36,7 +36,9 @@ def _skip_empty(func: Any, out: FloatArray, seed: int | None) -> bool:
 
 def _require_fits(func: Any, out: FloatArray, field: str, value: float) -> None:
     """``value`` must stay finite in ``out``'s dtype (``1e5`` overflows float16)."""
-    if not np.isfinite(out.dtype.type(value)):
+    with np.errstate(over="ignore"):
+        typed = out.dtype.type(value)
+    if not np.isfinite(typed):
         raise ValueError(
             f"{func.__name__}: '{field}'={value!r} overflows {out.dtype} to inf; use a wider dtype"
         )

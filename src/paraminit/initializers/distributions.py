@@ -111,21 +111,25 @@ def truncated_normal_init(
     out = _begin(truncated_normal_init, locals())
     check_truncation_bounds(mean, std, a, b)
     lo, hi = truncation_bounds(mean, std, a, b)
-    _require_representable(out.dtype, lo, hi)
+    lo, hi = _representable_bounds(out.dtype, lo, hi)
     return _random_fill(truncated_normal_init, out, TruncatedNormal(mean, std, lo, hi), seed)
 
 
-def _require_representable(dtype: np.dtype[Any], lo: float, hi: float) -> None:
-    """``[lo, hi]`` must hold at least one number of ``dtype``, or rejection never ends."""
+def _representable_bounds(dtype: np.dtype[Any], lo: float, hi: float) -> tuple[float, float]:
+    """``[lo, hi]`` clipped to the finite range of ``dtype``; it must hold a number of ``dtype``,
+    or rejection sampling would never end."""
+    info = np.finfo(dtype)
+    lo, hi = max(lo, -float(info.max)), min(hi, float(info.max))
     t = dtype.type
     first = t(lo)
     if float(first) < lo:
         first = np.nextafter(first, t(np.inf))
-    if not (math.isfinite(float(first)) and float(first) <= hi):
+    if lo > hi or float(first) > hi:
         raise ValueError(
             f"truncated_normal_init: the interval [a, b] = [{lo!r}, {hi!r}] holds no "
             f"{dtype} number; widen it or use a wider dtype"
         )
+    return lo, hi
 
 
 @register_initializer("sparse_init.v1")
