@@ -71,3 +71,26 @@ def test_delta_orthogonal_needs_three_to_five_dimensions(shape: tuple[int, ...])
 def test_delta_orthogonal_needs_no_more_inputs_than_outputs() -> None:
     with pytest.raises(ValueError, match=r"delta_orthogonal_init: .*\(2, 4, 3\)"):
         paraminit.delta_orthogonal_init(np.empty((2, 4, 3)))
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 4, 8), (8, 4), (4, 8), (2, 5, 3)])
+def test_orthogonal_io_layout_is_the_oi_result_with_the_output_axis_moved_last(
+    shape: tuple[int, ...],
+) -> None:
+    keras = paraminit.orthogonal_init(np.empty(shape), layout="io", seed=4)
+    torch_style = paraminit.orthogonal_init(np.empty((shape[-1], *shape[:-1])), seed=4)
+    np.testing.assert_array_equal(keras, np.moveaxis(torch_style, 0, -1))
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 6), (3, 3, 4, 4), (3, 1, 3, 2, 5)])
+def test_delta_orthogonal_io_layout_is_the_oi_kernel_transposed(shape: tuple[int, ...]) -> None:
+    keras = paraminit.delta_orthogonal_init(np.empty(shape), layout="io", seed=4)
+    oi_shape = (shape[-1], shape[-2], *shape[:-2])
+    torch_style = paraminit.delta_orthogonal_init(np.empty(oi_shape), seed=4)
+    axes = (*range(2, len(shape)), 1, 0)
+    np.testing.assert_array_equal(keras, np.transpose(torch_style, axes))
+
+
+def test_delta_orthogonal_io_layout_checks_in_and_out_on_the_last_axes() -> None:
+    with pytest.raises(ValueError, match=r"delta_orthogonal_init: .*\(3, 3, 8, 4\)"):
+        paraminit.delta_orthogonal_init(np.empty((3, 3, 8, 4)), layout="io")

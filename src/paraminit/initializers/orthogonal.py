@@ -8,6 +8,7 @@ import numpy.typing as npt
 from ..arguments import PositiveFinite, Seed
 from ..contract import FloatArray, require_ndim
 from ..engine import Normal, fill, resolve_seed
+from ..fans import Layout, layout_axes
 from ..registry import register_initializer
 from ._base import _begin, _skip_empty
 
@@ -35,6 +36,7 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
 def orthogonal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
+    layout: Layout = "oi",
     *,
     inplace: bool = False,
     seed: Seed = None,
@@ -42,10 +44,12 @@ def orthogonal_init(
     """Saxe et al. (2013), torch ``orthogonal_``, keras/jax ``orthogonal``: ``gain`` times a
     random (semi-)orthogonal matrix, uniform (Haar) over the orthogonal matrices.
 
-    The array is viewed as a matrix of ``shape[0]`` rows and ``prod(shape[1:])``
-    columns (the trailing axes flattened): its rows are orthonormal when there are no
-    more rows than columns (``Q @ Q.T = gain**2 * I``), else its columns are
-    (``Q.T @ Q = gain**2 * I``).
+    The array is viewed as a matrix with one row per output unit: with
+    ``layout="oi"`` (torch) ``shape[0]`` rows and ``prod(shape[1:])`` columns, the
+    trailing axes flattened; with ``layout="io"`` (keras/jax kernels ``(*rf, in,
+    out)``) ``shape[-1]`` rows, stored as the columns of ``data.reshape(-1,
+    shape[-1])``. The rows are orthonormal when there are no more rows than columns
+    (``Q @ Q.T = gain**2 * I``), else the columns are (``Q.T @ Q = gain**2 * I``).
 
     >>> Q = orthogonal_init(np.empty((4, 4)), seed=0)
     >>> bool(np.allclose(Q @ Q.T, np.eye(4)))
@@ -53,12 +57,16 @@ def orthogonal_init(
     """
     out = _begin(orthogonal_init, locals())
     require_ndim("orthogonal_init", out.shape, 2)
+    _, out_axis = layout_axes(layout)
     if _skip_empty(orthogonal_init, out, seed):
         return out
-    rows = out.shape[0]
+    rows = out.shape[out_axis]
     matrix = haar_orthogonal(rows, out.size // rows, resolve_seed("orthogonal_init", seed))
     matrix *= gain
-    out[...] = matrix.reshape(out.shape)
+    if layout == "io":
+        out[...] = matrix.T.reshape(out.shape)
+    else:
+        out[...] = matrix.reshape(out.shape)
     return out
 
 
@@ -66,6 +74,7 @@ def orthogonal_init(
 def delta_orthogonal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
+    layout: Layout = "oi",
     *,
     inplace: bool = False,
     seed: Seed = None,
@@ -76,7 +85,9 @@ def delta_orthogonal_init(
     For a kernel of shape ``(out, in, *spatial)`` with 1 to 3 spatial axes and
     ``out >= in``: ``kernel[:, :, c1, c2, ...] = gain * Q`` with ``Q.T @ Q = I`` of
     shape ``(out, in)`` and ``c = (size - 1) // 2`` on each spatial axis, so a
-    convolution with it is a norm-preserving map of the input channels.
+    convolution with it is a norm-preserving map of the input channels. With
+    ``layout="io"`` the kernel is ``(*spatial, in, out)`` (keras/jax) and
+    ``kernel[c1, c2, ..., :, :] = gain * Q.T``.
 
     >>> K = delta_orthogonal_init(np.empty((4, 4, 3, 3)), seed=0)
     >>> bool(np.allclose(K[:, :, 1, 1].T @ K[:, :, 1, 1], np.eye(4)))
@@ -84,18 +95,23 @@ def delta_orthogonal_init(
     """
     out = _begin(delta_orthogonal_init, locals())
     require_ndim("delta_orthogonal_init", out.shape, 3, 5)
-    n_out, n_in = out.shape[:2]
+    in_axis, out_axis = layout_axes(layout)
+    n_in, n_out = out.shape[in_axis], out.shape[out_axis]
     if n_in > n_out:
         raise ValueError(
-            "delta_orthogonal_init: needs at least as many output channels (axis 0) as input "
-            f"channels (axis 1) for an orthogonal centre, got shape {out.shape}"
+            "delta_orthogonal_init: needs at least as many output channels as input channels "
+            f"for an orthogonal centre, got shape {out.shape} (layout {layout!r})"
         )
     if _skip_empty(delta_orthogonal_init, out, seed):
         return out
     matrix = haar_orthogonal(n_out, n_in, resolve_seed("delta_orthogonal_init", seed))
     matrix *= gain
     out.fill(0)
-    centre = tuple((size - 1) // 2 for size in out.shape[2:])
-    index = (slice(None), slice(None), *centre)
-    out[index] = matrix
+    if layout == "io":
+        centre = tuple((size - 1) // 2 for size in out.shape[:-2])
+        out[centre] = matrix.T
+    else:
+        centre = tuple((size - 1) // 2 for size in out.shape[2:])
+        index = (slice(None), slice(None), *centre)
+        out[index] = matrix
     return out
