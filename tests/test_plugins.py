@@ -166,7 +166,7 @@ except ConfigValidationError as err:
     )
     assert result.returncode == 0, result.stderr
     assert "'uniform_init.v1 = evilplug:scaled_init'" in result.stdout
-    assert "registered to paraminit.initializers:uniform_init" in result.stdout
+    assert "registered to paraminit.initializers.distributions:uniform_init" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["scaled_init", "scaled_init.v1"])

@@ -290,7 +290,7 @@ def test_registering_another_function_under_a_builtin_name_is_refused() -> None:
     with pytest.raises(
         PluginError,
         match=r"'uniform_init.v1' is already registered to "
-        r"paraminit.initializers:uniform_init; .*impostor may not replace it",
+        r"paraminit\.initializers\.distributions:uniform_init; .*impostor may not replace it",
     ):
         paraminit.register_initializer("uniform_init.v1")(impostor)
     assert registry.initializers.get("uniform_init.v1").func is paraminit.uniform_init
