@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped configs, the real console script, the example plugin."""
+"""Shared fixtures: thread count reset, the shipped configs, the console script, the plugin."""
 
 from __future__ import annotations
 
@@ -11,11 +11,20 @@ from pathlib import Path
 
 import pytest
 
+import paraminit
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 PLUGIN_SOURCE = ROOT / "examples" / "paraminit-rademacher"
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads() -> object:
+    """Tests that change the thread count get the default back afterwards."""
+    yield
+    paraminit.set_num_threads(None)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ __all__ = [
     "PositiveFinite",
     "PositiveInt",
     "Seed",
+    "UnitInterval",
     "check_arguments",
 ]
 
@@ -40,6 +41,7 @@ Finite = Annotated[float, AllowInfNan(False)]
 PositiveFinite = Annotated[float, at.Gt(0), AllowInfNan(False)]
 NonNegativeFinite = Annotated[float, at.Ge(0), AllowInfNan(False)]
 PositiveInt = Annotated[int, at.Gt(0)]
+UnitInterval = Annotated[float, at.Ge(0), at.Le(1), AllowInfNan(False)]
 Seed = Annotated[int, at.Ge(0), at.Le(MAX_SEED)] | None
 
 

@@ -20,6 +20,7 @@ import difflib
 import functools
 import inspect
 import re
+import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -229,11 +230,11 @@ class RegisteredFunction:
 
 
 def _strip_annotated(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated`` metadata, also inside a union."""
     if typing.get_origin(annotation) is typing.Annotated:
         return typing.get_args(annotation)[0]
-    args = typing.get_args(annotation)
-    if args and typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
-        stripped = tuple(_strip_annotated(a) for a in args)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        stripped = tuple(_strip_annotated(a) for a in typing.get_args(annotation))
         return typing.Union[stripped]  # noqa: UP007
     return annotation
 
@@ -437,12 +438,13 @@ def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, An
         node = tree
         *parents, leaf = dotted.split(".")
         for part in parents:
-            if not isinstance(node, dict) or part not in node:
-                raise ConfigValidationError(
-                    errors=[{"loc": dotted.split("."), "msg": "no such section to override"}],
-                    title="Error parsing config overrides",
-                )
-            node = node[part]
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            # confection only overrides values the config has; say so before it does.
+            raise ConfigValidationError(
+                errors=[{"loc": dotted.split("."), "msg": "not a value of the config to override"}],
+                title="Error parsing config overrides",
+            )
         node[leaf] = value
     return tree
 

@@ -1,0 +1,168 @@
+"""Initializers with fixed distribution parameters: uniform, normal, truncated normal, sparse."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..arguments import ArgumentError, Finite, NonNegativeFinite, PositiveFinite, Seed, UnitInterval
+from ..contract import FloatArray, require_ndim
+from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
+from ..registry import register_initializer
+from ._base import _begin, _random_fill, _skip_empty
+
+__all__ = [
+    "check_truncation_bounds",
+    "check_uniform_bounds",
+    "random_normal_init",
+    "sparse_init",
+    "truncated_normal_init",
+    "uniform_init",
+]
+
+
+def check_uniform_bounds(lo: float, hi: float) -> None:
+    """``lo`` must be below ``hi``."""
+    if not lo < hi:
+        raise ArgumentError("uniform_init", "hi", hi, f"must be greater than lo={lo!r}")
+
+
+@register_initializer("uniform_init.v1", check=check_uniform_bounds)
+def uniform_init(
+    data: FloatArray,
+    lo: Finite = -0.1,
+    hi: Finite = 0.1,
+    *,
+    inplace: bool = False,
+    seed: Seed = None,
+) -> FloatArray:
+    """Initialize values from a uniform distribution, ``U[lo, hi)``.
+
+    Usually used for word embedding tables.
+
+    >>> W = uniform_init(np.empty((3, 4), "f"), -0.05, 0.05, seed=0)
+    >>> bool((W >= -0.05).all() and (W < 0.05).all())
+    True
+    """
+    out = _begin(uniform_init, locals())
+    check_uniform_bounds(lo, hi)
+    return _random_fill(uniform_init, out, Uniform(lo, hi), seed)
+
+
+@register_initializer("random_normal_init.v1")
+def random_normal_init(
+    data: FloatArray,
+    mean: Finite = 0.0,
+    std: NonNegativeFinite = 1.0,
+    *,
+    inplace: bool = False,
+    seed: Seed = None,
+) -> FloatArray:
+    """``N(mean, std)``, with no dependence on the shape (torch ``normal_``, keras/jax ``normal``).
+
+    >>> W = random_normal_init(np.empty((3, 4), "f"), 0.0, 0.02, seed=0)
+    """
+    out = _begin(random_normal_init, locals())
+    return _random_fill(random_normal_init, out, Normal(mean, std), seed)
+
+
+def truncation_bounds(
+    mean: float, std: float, a: float | None, b: float | None
+) -> tuple[float, float]:
+    """The cut-offs ``(a, b)`` with their defaults ``mean - 2*std`` and ``mean + 2*std``."""
+    return (mean - 2.0 * std if a is None else a, mean + 2.0 * std if b is None else b)
+
+
+def check_truncation_bounds(mean: float, std: float, a: float | None, b: float | None) -> None:
+    """The cut-off ``a`` must be below ``b`` (each defaulting to ``mean ∓ 2*std``)."""
+    lo, hi = truncation_bounds(mean, std, a, b)
+    if lo < hi:
+        return
+    if b is None:
+        raise ArgumentError(
+            "truncated_normal_init", "a", a, f"must be less than b=mean+2*std={hi!r}"
+        )
+    side = "a" if a is not None else "a=mean-2*std"
+    raise ArgumentError("truncated_normal_init", "b", b, f"must be greater than {side}={lo!r}")
+
+
+@register_initializer("truncated_normal_init.v1", check=check_truncation_bounds)
+def truncated_normal_init(
+    data: FloatArray,
+    mean: Finite = 0.0,
+    std: PositiveFinite = 1.0,
+    a: Finite | None = None,
+    b: Finite | None = None,
+    *,
+    inplace: bool = False,
+    seed: Seed = None,
+) -> FloatArray:
+    """``N(mean, std)`` restricted to ``[a, b]``, by exact rejection sampling.
+
+    ``a`` and ``b`` are absolute cut-offs (as in torch ``trunc_normal_``), by default
+    ``mean - 2*std`` and ``mean + 2*std`` (as keras/jax ``truncated_normal``). No
+    value lies outside ``[a, b]`` in the array's dtype. ``std`` is the standard
+    deviation before truncation.
+
+    >>> W = truncated_normal_init(np.empty((3, 4), "f"), std=0.02, seed=0)
+    """
+    out = _begin(truncated_normal_init, locals())
+    check_truncation_bounds(mean, std, a, b)
+    lo, hi = truncation_bounds(mean, std, a, b)
+    lo, hi = _representable_bounds(out.dtype, lo, hi)
+    return _random_fill(truncated_normal_init, out, TruncatedNormal(mean, std, lo, hi), seed)
+
+
+def _representable_bounds(dtype: np.dtype[Any], lo: float, hi: float) -> tuple[float, float]:
+    """``[lo, hi]`` clipped to the finite range of ``dtype``; it must hold a number of ``dtype``,
+    or rejection sampling would never end."""
+    info = np.finfo(dtype)
+    lo, hi = max(lo, -float(info.max)), min(hi, float(info.max))
+    t = dtype.type
+    first = t(lo)
+    if float(first) < lo:
+        first = np.nextafter(first, t(np.inf))
+    if lo > hi or float(first) > hi:
+        raise ValueError(
+            f"truncated_normal_init: the interval [a, b] = [{lo!r}, {hi!r}] holds no "
+            f"{dtype} number; widen it or use a wider dtype"
+        )
+    return lo, hi
+
+
+@register_initializer("sparse_init.v1")
+def sparse_init(
+    data: FloatArray,
+    sparsity: UnitInterval,
+    std: NonNegativeFinite = 0.01,
+    *,
+    inplace: bool = False,
+    seed: Seed = None,
+) -> FloatArray:
+    """Martens (2010), torch ``sparse_``: a 2-D matrix whose columns are each sparse.
+
+    In every column, ``ceil(sparsity * rows)`` rows are zero, the rest ``N(0, std)``.
+    Which rows are zero is random per column: the rows with the smallest of a column
+    of engine draws, so the result is reproducible with ``seed``.
+
+    >>> W = sparse_init(np.empty((10, 4), "f"), 0.5, seed=0)   # 5 zeros per column
+    """
+    out = _begin(sparse_init, locals())
+    require_ndim("sparse_init", out.shape, 2, 2)
+    if _skip_empty(sparse_init, out, seed):
+        return out
+    rows, cols = out.shape
+    # One draw of 2 * rows * cols normals: the first half are the values, the second
+    # half rank the rows of each column (iid keys make every choice of rows equally likely).
+    work = fill(
+        np.empty((2, rows, cols), np.float64), Normal(0.0, 1.0), resolve_seed("sparse_init", seed)
+    )
+    values, keys = work
+    values *= std
+    out[...] = values
+    n_zeros = math.ceil(sparsity * rows)
+    zero_rows = np.argsort(keys, axis=0, kind="stable")[:n_zeros]
+    np.put_along_axis(out, zero_rows, 0, axis=0)
+    return out

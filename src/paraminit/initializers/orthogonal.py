@@ -1,0 +1,117 @@
+"""Orthogonal initializers: (semi-)orthogonal matrices and delta-orthogonal conv kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ..arguments import PositiveFinite, Seed
+from ..contract import FloatArray, require_ndim
+from ..engine import Normal, fill, resolve_seed
+from ..fans import Layout, layout_axes
+from ..registry import register_initializer
+from ._base import _begin, _skip_empty
+
+__all__ = ["delta_orthogonal_init", "haar_orthogonal", "orthogonal_init"]
+
+
+def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
+    """A ``(rows, cols)`` float64 matrix from the Haar (uniform) distribution.
+
+    Orthonormal rows if ``rows <= cols``, orthonormal columns otherwise. The QR
+    factors of a Gaussian matrix, with each column of Q multiplied by the sign of
+    R's diagonal: plain QR would favour one sign and not be uniform (Mezzadri 2007).
+    The Gaussian matrix is drawn by the engine, so the result is a function of ``seed``.
+    """
+    gaussian = fill(np.empty((rows, cols), np.float64), Normal(0.0, 1.0), seed)
+    tall = gaussian if rows >= cols else gaussian.T
+    q, r = np.linalg.qr(tall)
+    signs = np.sign(np.diagonal(r))
+    signs[signs == 0] = 1.0
+    q *= signs
+    return q if rows >= cols else q.T
+
+
+@register_initializer("orthogonal_init.v1")
+def orthogonal_init(
+    data: FloatArray,
+    gain: PositiveFinite = 1.0,
+    layout: Layout = "oi",
+    *,
+    inplace: bool = False,
+    seed: Seed = None,
+) -> FloatArray:
+    """Saxe et al. (2013), torch ``orthogonal_``, keras/jax ``orthogonal``: ``gain`` times a
+    random (semi-)orthogonal matrix, uniform (Haar) over the orthogonal matrices.
+
+    The array is viewed as a matrix with one row per output unit: with
+    ``layout="oi"`` (torch) ``shape[0]`` rows and ``prod(shape[1:])`` columns, the
+    trailing axes flattened; with ``layout="io"`` (keras/jax kernels ``(*rf, in,
+    out)``) ``shape[-1]`` rows, stored as the columns of ``data.reshape(-1,
+    shape[-1])``. The rows are orthonormal when there are no more rows than columns
+    (``Q @ Q.T = gain**2 * I``), else the columns are (``Q.T @ Q = gain**2 * I``).
+
+    >>> Q = orthogonal_init(np.empty((4, 4)), seed=0)
+    >>> bool(np.allclose(Q @ Q.T, np.eye(4)))
+    True
+    """
+    out = _begin(orthogonal_init, locals())
+    require_ndim("orthogonal_init", out.shape, 2)
+    _, out_axis = layout_axes(layout)
+    if _skip_empty(orthogonal_init, out, seed):
+        return out
+    rows = out.shape[out_axis]
+    matrix = haar_orthogonal(rows, out.size // rows, resolve_seed("orthogonal_init", seed))
+    matrix *= gain
+    if layout == "io":
+        out[...] = matrix.T.reshape(out.shape)
+    else:
+        out[...] = matrix.reshape(out.shape)
+    return out
+
+
+@register_initializer("delta_orthogonal_init.v1")
+def delta_orthogonal_init(
+    data: FloatArray,
+    gain: PositiveFinite = 1.0,
+    layout: Layout = "oi",
+    *,
+    inplace: bool = False,
+    seed: Seed = None,
+) -> FloatArray:
+    """Xiao et al. (2018), jax ``delta_orthogonal``: a conv kernel that is ``gain`` times a
+    random orthogonal matrix at the spatial centre and zero elsewhere.
+
+    For a kernel of shape ``(out, in, *spatial)`` with 1 to 3 spatial axes and
+    ``out >= in``: ``kernel[:, :, c1, c2, ...] = gain * Q`` with ``Q.T @ Q = I`` of
+    shape ``(out, in)`` and ``c = (size - 1) // 2`` on each spatial axis, so a
+    convolution with it is a norm-preserving map of the input channels. With
+    ``layout="io"`` the kernel is ``(*spatial, in, out)`` (keras/jax) and
+    ``kernel[c1, c2, ..., :, :] = gain * Q.T``.
+
+    >>> K = delta_orthogonal_init(np.empty((4, 4, 3, 3)), seed=0)
+    >>> bool(np.allclose(K[:, :, 1, 1].T @ K[:, :, 1, 1], np.eye(4)))
+    True
+    """
+    out = _begin(delta_orthogonal_init, locals())
+    require_ndim("delta_orthogonal_init", out.shape, 3, 5)
+    in_axis, out_axis = layout_axes(layout)
+    n_in, n_out = out.shape[in_axis], out.shape[out_axis]
+    if n_in > n_out:
+        raise ValueError(
+            "delta_orthogonal_init: needs at least as many output channels as input channels "
+            f"for an orthogonal centre, got shape {out.shape} (layout {layout!r})"
+        )
+    if _skip_empty(delta_orthogonal_init, out, seed):
+        return out
+    matrix = haar_orthogonal(n_out, n_in, resolve_seed("delta_orthogonal_init", seed))
+    matrix *= gain
+    out.fill(0)
+    if layout == "io":
+        centre = tuple((size - 1) // 2 for size in out.shape[:-2])
+        out[centre] = matrix.T
+    else:
+        centre = tuple((size - 1) // 2 for size in out.shape[2:])
+        index = (slice(None), slice(None), *centre)
+        out[index] = matrix
+    return out
