@@ -193,6 +193,12 @@ def _check_writable(path: Path) -> None:
         raise UsageError(f"cannot write {path}: directory {parent} is not writable")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def _atomic_output(path: Path) -> Iterator[IO[bytes]]:
     """Write to a temporary file beside ``path``; replace ``path`` only on success."""
@@ -204,6 +210,8 @@ def _atomic_output(path: Path) -> Iterator[IO[bytes]]:
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
+        # mkstemp creates the file 0600; give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
@@ -362,7 +370,15 @@ def _plot_diagnosis(diagnosis: Diagnosis, title: str, path: Path) -> None:
     axes.plot(depth, ratio, marker="o", color="tab:blue", label="std / input std")
     for layer in diagnosis.flagged:
         axes.plot(layer.depth, max(layer.ratio, 1e-30), marker="o", color="tab:red")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     axes.set_yscale("log")
+    low = min(min(ratio), diagnosis.low) / 1.5
+    high = max(max(ratio), diagnosis.high) * 1.5
+    axes.set_ylim(low, high)
+    axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.yaxis.set_minor_formatter(NullFormatter())
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_xlabel("layer depth")
     axes.set_ylabel("activation std / input std")
