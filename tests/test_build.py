@@ -130,6 +130,7 @@ def test_a_seed_written_in_the_block_wins_over_the_path_seed() -> None:
     b = paraminit.build(text, seed=2).params["model.*.hidden1.W"]
     assert np.array_equal(a, b)
     assert np.array_equal(a, paraminit.normal_init(np.empty((16, 8), np.float32), seed=7))
+    assert paraminit.build(text, seed=1).info["model.*.hidden1.W"].seed == 7
 
 
 def test_variables_interpolate_and_overrides_apply_before_interpolation() -> None:

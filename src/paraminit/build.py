@@ -56,7 +56,7 @@ class ParamInfo:
     path: str
     layer: Layer
     spec: ParamSpec
-    seed: int | None  # None for constants and for initializers that take no seed
+    seed: int | None  # the seed used: the block's own or the path's; None if none is taken
 
     @property
     def init(self) -> Initializer | None:
@@ -165,7 +165,7 @@ def _seed_for(spec: ParamSpec, build_seed: int, path: str) -> int | None:
     if init is None or not _takes_seed(init):
         return None
     written = getattr(init, "keywords", {}).get("seed")
-    return None if written is not None else param_seed(build_seed, path)
+    return written if written is not None else param_seed(build_seed, path)
 
 
 def _error(path: str, message: str) -> BuildError:
