@@ -187,3 +187,16 @@ def test_every_shipped_config_builds(name: str) -> None:
     assert model.params
     for path, values in model.params.items():
         assert values.dtype == np.float32 and np.all(np.isfinite(values)), path
+
+
+def test_a_constructor_refusing_its_arguments_is_a_build_error() -> None:
+    text = '[model]\n@layers = "Chain.v1"\n\n[model.*.a]\n@initializers = "zero_init.v1"\n'
+    with pytest.raises(BuildError, match=r"Chain\.v1: every argument must be a layer"):
+        paraminit.build(text, seed=0)
+
+
+def test_a_config_file_that_is_not_text_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "binary.cfg"
+    path.write_bytes(b"\xff\xfe[model]")
+    with pytest.raises(paraminit.ConfigValidationError, match="not UTF-8 text"):
+        paraminit.build(path, seed=0)

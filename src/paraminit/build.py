@@ -131,7 +131,13 @@ def load_config(
     if isinstance(config, os.PathLike) or (
         isinstance(config, str) and "\n" not in config and not config.lstrip().startswith("[")
     ):
-        text = Path(config).read_text(encoding="utf8")
+        try:
+            text = Path(config).read_text(encoding="utf8")
+        except UnicodeDecodeError as err:
+            raise ConfigValidationError(
+                title=f"Cannot read the config {config}",
+                desc=f"it is not UTF-8 text ({err.reason} at byte {err.start})",
+            ) from None
     elif isinstance(config, str):
         text = config
     else:
@@ -201,7 +207,12 @@ def build(
             errors=[{"loc": ["model"], "msg": "build needs a [model] section with @layers"}],
             title="Cannot build the model",
         )
-    resolved = registry.resolve(cfg)
+    try:
+        resolved = registry.resolve(cfg)
+    except ConfigValidationError:
+        raise
+    except (TypeError, ValueError) as err:  # a constructor refused what it was given
+        raise _error("model", str(err)) from None
     root = resolved["model"]
     if not isinstance(root, Layer):
         raise _error("model", f"[model] must build a layer, got {type(root).__name__}")

@@ -243,7 +243,8 @@ def _save_figure(figure: Any, path: Path) -> None:
 def _build(args: argparse.Namespace, overrides: dict[str, Any]) -> Model:
     config = Path(args.config)
     if not config.is_file():
-        raise UsageError(f"cannot read config {config}: no such file")
+        why = "it is a directory" if config.is_dir() else "no such file"
+        raise UsageError(f"cannot read config {config}: {why}")
     delay = float(os.environ.get(PROGRESS_DELAY_ENV, "1.0"))
     with BuildProgress(delay) as progress:
         return build(config, seed=args.seed, overrides=overrides, progress=progress)
