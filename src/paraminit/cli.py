@@ -176,7 +176,8 @@ class BuildProgress:
             if self.bar is not None:
                 self.bar.stop()
             elif self.plain:
-                sys.stderr.write(f"paraminit: built {self.done} parameters\n")
+                clear = "\r\x1b[K" if sys.stderr.isatty() else ""
+                sys.stderr.write(f"{clear}paraminit: built {self.done} parameters\n")
 
 
 # --------------------------------------------------------------------------- files
