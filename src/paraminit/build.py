@@ -8,6 +8,7 @@ and in whichever order it is built; a ``seed`` written in an initializer's block
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import inspect
 import json
@@ -227,7 +228,8 @@ def build(
         for spec in layer.param_specs():
             path = f"{layer.path}.{spec.name}"
             infos.append(ParamInfo(path, layer, spec, _seed_for(spec, build_seed, path)))
-    duplicates = sorted({i.path for i in infos if sum(j.path == i.path for j in infos) > 1})
+    counts = collections.Counter(info.path for info in infos)
+    duplicates = sorted(path for path, count in counts.items() if count > 1)
     if duplicates:
         raise _error(duplicates[0], "two parameters share this path; rename a section")
 
