@@ -2,7 +2,7 @@
 
 from confection import Config, ConfigValidationError
 
-from .engine import get_num_threads, set_num_threads, set_seed
+from .engine import get_num_threads, initialize_region, set_num_threads, set_seed
 from .fans import calculate_gain, compute_fans
 from .initializers import normal_init, uniform_init, xavier_uniform_init, zero_init
 from .registry import InitializerPartial, PluginError, register_initializer, registry
@@ -18,6 +18,7 @@ __all__ = [
     "calculate_gain",
     "compute_fans",
     "get_num_threads",
+    "initialize_region",
     "normal_init",
     "register_initializer",
     "registry",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .arguments import ArgumentError, Finite, PositiveInt, Seed, check_arguments
+from .arguments import ArgumentError, Finite, PositiveInt, Seed, check_call
 from .contract import FloatArray, prepare_output
-from .engine import Distribution, Normal, Uniform, fill, resolve_seed
+from .engine import Distribution, Normal, Uniform, elementwise, fill, resolve_seed
 from .fans import compute_fans
 from .registry import register_initializer
 
@@ -22,7 +22,7 @@ __all__ = ["normal_init", "uniform_init", "xavier_uniform_init", "zero_init"]
 def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
     """Check ``data`` and every argument of ``func`` (its ``locals()``); return ``out``."""
     out = prepare_output(func.__name__, args["data"], args.get("inplace", False))
-    check_arguments(func, {k: v for k, v in args.items() if k != "data"})
+    check_call(func, args)
     return out
 
 
@@ -37,6 +37,7 @@ def check_uniform_bounds(lo: float, hi: float) -> None:
 
 
 @register_initializer("uniform_init.v1", check=check_uniform_bounds)
+@elementwise
 def uniform_init(
     data: FloatArray,
     lo: Finite = -0.1,
@@ -59,6 +60,7 @@ def uniform_init(
 
 
 @register_initializer("normal_init.v1")
+@elementwise
 def normal_init(
     data: FloatArray,
     fan_in: PositiveInt | None = None,
@@ -85,6 +87,7 @@ def normal_init(
 
 
 @register_initializer("xavier_uniform_init.v1")
+@elementwise
 def xavier_uniform_init(
     data: FloatArray,
     *,
@@ -105,6 +108,7 @@ def xavier_uniform_init(
 
 
 @register_initializer("zero_init.v1")
+@elementwise
 def zero_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     """Initialize a parameter with zeros; usually for output layers and biases.
 
