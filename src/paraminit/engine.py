@@ -467,9 +467,9 @@ class Uniform(_DistributionBase):
         if buf is not target:
             target[...] = buf
         if clamp_hi is not None:
-            np.minimum(target, clamp_hi, target)
+            np.minimum(target, clamp_hi, out=target)
         if clamp_lo is not None:
-            np.maximum(target, clamp_lo, target)
+            np.maximum(target, clamp_lo, out=target)
 
 
 class Normal(_DistributionBase):
