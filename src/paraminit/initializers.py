@@ -12,7 +12,15 @@ from typing import Any
 
 from .arguments import ArgumentError, Finite, PositiveInt, Seed, check_call
 from .contract import FloatArray, prepare_output
-from .engine import Distribution, Normal, Uniform, elementwise, fill, resolve_seed
+from .engine import (
+    Distribution,
+    Normal,
+    Uniform,
+    elementwise,
+    fill,
+    next_seed,
+    resolve_seed,
+)
 from .fans import compute_fans
 from .registry import register_initializer
 
@@ -27,7 +35,7 @@ def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
 
 
 def _random_fill(func: Any, out: FloatArray, dist: Distribution, seed: int | None) -> FloatArray:
-    return fill(out, dist, resolve_seed(func.__name__, seed))
+    return fill(out, dist, next_seed() if seed is None else resolve_seed(func.__name__, seed))
 
 
 def check_uniform_bounds(lo: float, hi: float) -> None:
