@@ -24,12 +24,18 @@ import gc
 import importlib
 import os
 import platform
+import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+# torch's OpenMP workers spin on the cores after each parallel op by default,
+# which would steal the second core from whatever runs next (paraminit's own
+# threads included). Let them sleep instead; set the variable to override.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 
@@ -41,16 +47,22 @@ N = SHAPE[0] * SHAPE[1]
 PEERS = ("torch", "thinc", "jax", "numpy")
 
 
-def best_time(func: Callable[[], object], repeat: int, number: int = 1) -> float:
-    """The best of ``repeat`` timings of ``number`` calls, in seconds per call."""
-    func()  # warm-up: caches, thread pools, jit
-    times = []
+def best_times(funcs: list[Callable[[], object]], repeat: int, number: int = 1) -> list[float]:
+    """Best seconds per call of each function, timed round-robin.
+
+    Interleaving the repeats means a burst of load from another process hits
+    every contender alike, so ratios within one run stay meaningful.
+    """
+    for func in funcs:
+        func()  # warm-up: caches, thread pools, jit
+    best = [float("inf")] * len(funcs)
     for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            func()
-        times.append((time.perf_counter() - start) / number)
-    return min(times)
+        for i, func in enumerate(funcs):
+            start = time.perf_counter()
+            for _ in range(number):
+                func()
+            best[i] = min(best[i], (time.perf_counter() - start) / number)
+    return best
 
 
 def optional(name: str) -> Any:
@@ -236,14 +248,17 @@ def throughput_table(repeat: int) -> list[str]:
         if f.ours is None:
             rows.append(f"| {f.name} | not on this build | " + " | ".join("" for _ in PEERS) + " |")
             continue
-        ours = N / best_time(lambda f=f: f.ours(data), repeat) / 1e6  # type: ignore[misc]
+        peers = [p for p in PEERS if p in f.peers]
+        ours_call = f.ours
+        times = best_times([lambda c=ours_call: c(data), *(f.peers[p][1] for p in peers)], repeat)
+        ours = N / times[0] / 1e6
         cells = []
         for peer in PEERS:
             if peer not in f.peers:
                 cells.append("-")
                 continue
-            label, func = f.peers[peer]
-            theirs = N / best_time(func, repeat) / 1e6
+            label = f.peers[peer][0]
+            theirs = N / times[1 + peers.index(peer)] / 1e6
             cells.append(f"{label}: {theirs:,.0f} → **{ours / theirs:.2f}x**")
         name = f.name if f.ours_label.endswith("_init") else f"{f.name} ({f.ours_label})"
         rows.append(f"| {name} | {ours:,.0f} | " + " | ".join(cells) + " |")
@@ -259,11 +274,17 @@ def per_call_table(repeat: int) -> list[str]:
     ]
     for shape, number in (((64,), 20000), ((256, 256), 300)):
         a = np.empty(shape, np.float32)
-        inplace = best_time(lambda a=a: paraminit.uniform_init(a, inplace=True), repeat, number)
-        new = best_time(lambda a=a: paraminit.uniform_init(a), repeat, number)
+        funcs: list[Callable[[], object]] = [
+            lambda a=a: paraminit.uniform_init(a, inplace=True),
+            lambda a=a: paraminit.uniform_init(a),
+        ]
         if torch is not None:
             t = torch.empty(shape)
-            theirs = best_time(lambda t=t: torch.nn.init.uniform_(t), repeat, number)
+            funcs.append(lambda t=t: torch.nn.init.uniform_(t))
+        times = best_times(funcs, repeat, number)
+        inplace, new = times[0], times[1]
+        if torch is not None:
+            theirs = times[2]
             cells = f"{theirs * 1e6:.2f} µs | {inplace / theirs:.2f}x (new: {new / theirs:.2f}x)"
         else:
             cells = "skipped | -"
@@ -282,13 +303,19 @@ def threads_table(repeat: int) -> list[str]:
         ("normal", lambda: paraminit.normal_init(data, 4096, inplace=True, seed=1)),
     ]
     for name, func in cases:
-        speed = {}
+
+        def with_threads(n: int, func: Callable[[], object] = func) -> Callable[[], object]:
+            def run() -> object:
+                paraminit.set_num_threads(n)
+                return func()
+
+            return run
+
         try:
-            for threads in (1, 2):
-                paraminit.set_num_threads(threads)
-                speed[threads] = data.size / best_time(func, repeat) / 1e6
+            one, two = best_times([with_threads(1), with_threads(2)], repeat)
         finally:
             paraminit.set_num_threads(None)
+        speed = {1: data.size / one / 1e6, 2: data.size / two / 1e6}
         rows.append(f"| {name} | {speed[1]:,.0f} | {speed[2]:,.0f} | {speed[2] / speed[1]:.2f}x |")
     return rows
 
@@ -389,9 +416,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller memory case")
     parser.add_argument("--repeat", type=int, default=None, help="repeats per timing (best of)")
     parser.add_argument("--memory-gib", type=float, default=None, help="size of the memory case")
+    parser.add_argument("--threads-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
     gib = args.memory_gib or (0.25 if args.quick else 1.0)
+    if args.threads_only:
+        print("\n".join(threads_table(repeat)))
+        return
+    # Threads are measured in a fresh process that never imports a peer, whose
+    # own thread pools could hold the second core.
+    threads = subprocess.run(
+        [sys.executable, __file__, "--threads-only", "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     sections = [
         ("Machine", header()),
         (
@@ -399,7 +438,7 @@ def main(argv: list[str] | None = None) -> None:
             throughput_table(repeat),
         ),
         ("Per call on small arrays", per_call_table(repeat)),
-        ("Threads", threads_table(repeat)),
+        ("Threads (a separate process, no peer imported)", threads),
         ("Peak temporary memory", memory_table(gib)),
     ]
     for title, lines in sections:

@@ -403,3 +403,30 @@ def test_small_arrays_stay_on_the_calling_thread(monkeypatch: pytest.MonkeyPatch
         paraminit.uniform_init(np.empty(3 * BLOCK_SIZE, "f"), seed=0)
     finally:
         paraminit.set_num_threads(None)
+
+
+class _Words:
+    """A stand-in generator: fixed raw words, fixed fresh uniforms."""
+
+    def __init__(self, words: list[int], fresh: float) -> None:
+        self.bit_generator = self
+        self.words = np.array(words, dtype=np.uint64)
+        self.fresh = fresh
+
+    def random_raw(self, size: int) -> np.ndarray[Any, Any]:
+        return self.words[:size].copy()
+
+    def random(self, size: int) -> np.ndarray[Any, Any]:
+        return np.full(size, self.fresh)
+
+
+def test_box_muller_refines_the_far_tail() -> None:
+    # Pair 0: radius word 0 (the far tail), angle word 0 -> cos = 1, sin = 0.
+    # Pair 1: radius word 2**31 (u = 1/2), angle word 2**30 (a quarter turn).
+    words = [0, (1 << 30) << 32 | (1 << 31)]
+    buf = np.empty(4, np.float32)
+    engine._standard_normal_bulk(_Words(words, 0.25), buf, engine._LOCAL)  # type: ignore[arg-type]
+    far = np.sqrt(-2 * np.log(0.25 * 2.0**-32))  # u = (0 + 0.25) 2**-32, not 2**-33
+    middle = np.sqrt(-2 * np.log((2**31 + 0.5) * 2.0**-32))
+    np.testing.assert_allclose(buf, [far, middle * np.cos(np.pi / 2), 0.0, middle], atol=1e-6)
+    assert buf[0] > 6.7  # beyond what a plain 32-bit radius can reach

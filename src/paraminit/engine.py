@@ -592,6 +592,11 @@ class TruncatedNormal(_DistributionBase):
             return "uniform"
         return "exponential"
 
+    def _acceptance(self) -> float:
+        """The probability that a normal draw lands in ``[a, b]``."""
+        alpha, beta = (self.a - self.mean) / self.std, (self.b - self.mean) / self.std
+        return _normal_cdf(beta) - _normal_cdf(alpha)
+
     def _params_for(self, dtype: np.dtype[Any]) -> tuple[Any, ...]:
         key = (self.mean, self.std, self.a, self.b, dtype)
         params = _TRUNCATED_PARAMS.get(key)
@@ -643,8 +648,25 @@ class TruncatedNormal(_DistributionBase):
             outside = np.less(target, lo_d)
             outside |= np.greater(target, hi_d)
             pending = np.flatnonzero(outside)
-        else:
-            pending = np.arange(target.size)
+            # Redraw the few values outside in batches sized by the acceptance
+            # rate, with the block's normal sampler: usually one round.
+            accept = self._acceptance()
+            while pending.size:
+                want = pending.size
+                count = int(want / accept * 1.1) + 16
+                z = local.scratch_for("tn_z", work, count)
+                if bulk:
+                    _standard_normal_bulk(g, z, local)
+                else:
+                    g.standard_normal(out=z, dtype=work.type)
+                np.multiply(z, std, z)
+                np.add(z, mean, z)
+                values = z.astype(target.dtype, copy=False)
+                values = values[(values >= lo_d) & (values <= hi_d)][:want]
+                target[pending[: values.size]] = values
+                pending = pending[values.size :]
+            return
+        pending = np.arange(target.size)
         while pending.size:
             z = self._draw(g, pending.size, work.type, proposal)
             z *= std
