@@ -120,6 +120,14 @@ def test_thread_counts_give_identical_bits(init: Callable[..., Any]) -> None:
     for threads, dtype, values in results:
         reference = next(v for t, d, v in results if t == 1 and d == dtype)
         assert np.array_equal(values, reference), (threads, dtype)
+        # Regions spread their blocks over the threads too.
+        region = (slice(7, None, 2), slice(None, 900, 3))
+        paraminit.set_num_threads(threads)
+        try:
+            part = initialize_region(init, shape, region, seed=9, dtype=dtype)
+        finally:
+            paraminit.set_num_threads(None)
+        assert np.array_equal(part, reference[region]), (threads, dtype)
 
 
 def _digests(seed: int) -> dict[str, str]:

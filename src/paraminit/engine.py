@@ -868,16 +868,30 @@ def _gather_region(
     n_rows = math.prod(lead_shape)
     out_rows = result.reshape(n_rows, length)
     j = np.arange(length, dtype=np.int64) * step
-    cached: tuple[int, FloatArray | None] = (-1, None)
 
-    def block_values(k: int) -> FloatArray:
-        nonlocal cached
-        if cached[0] != k:
-            buf = _LOCAL.scratch_for("region", result.dtype, _block_length(size, k))
-            _generate_block(dist, seed, size, k, buf)
-            cached = (k, buf)
-        assert cached[1] is not None
-        return cached[1]
+    def gather(k: int, starts: Any, ends: Any, r0: int) -> None:
+        """Copy the region's elements that lie in block ``k`` into ``out_rows``."""
+        lo, hi = k * BLOCK_SIZE, (k + 1) * BLOCK_SIZE
+        i0 = int(np.searchsorted(ends, lo, "left"))
+        i1 = int(np.searchsorted(starts, hi, "left"))
+        if i0 >= i1:
+            return
+        values = _LOCAL.scratch_for("region", result.dtype, _block_length(size, k))
+        _generate_block(dist, seed, size, k, values)
+        a = i0 if starts[i0] >= lo else i0 + 1
+        b = i1 if ends[i1 - 1] < hi else i1 - 1
+        if a < b:  # whole rows inside the block: one gather
+            out_rows[r0 + a : r0 + b] = values[(starts[a:b, None] - lo) + j[None, :]]
+        for i in {i0, i1 - 1}:
+            if a <= i < b:
+                continue
+            s = int(starts[i])  # a row that crosses the block's edge
+            j_lo = max(0, -(-(lo - s) // step))
+            j_hi = min(length, (hi - 1 - s) // step + 1)
+            if j_hi > j_lo:
+                first_flat = s + j_lo * step - lo
+                last_flat = s + (j_hi - 1) * step - lo
+                out_rows[r0 + i, j_lo:j_hi] = values[first_flat : last_flat + 1 : step]
 
     for r0 in range(0, n_rows, _ROWS_PER_PASS):
         r1 = min(n_rows, r0 + _ROWS_PER_PASS)
@@ -894,25 +908,16 @@ def _gather_region(
             spans = final - first + 1
             offsets = np.repeat(first - np.cumsum(spans) + spans, spans)
             blocks = np.unique(offsets + np.arange(spans.sum()))
-        for k in blocks.tolist():
-            lo, hi = k * BLOCK_SIZE, (k + 1) * BLOCK_SIZE
-            i0 = int(np.searchsorted(ends, lo, "left"))
-            i1 = int(np.searchsorted(starts, hi, "left"))
-            if i0 >= i1:
-                continue
-            values = block_values(k)
-            a = i0 if starts[i0] >= lo else i0 + 1
-            b = i1 if ends[i1 - 1] < hi else i1 - 1
-            if a < b:  # whole rows inside the block: one gather
-                out_rows[r0 + a : r0 + b] = values[(starts[a:b, None] - lo) + j[None, :]]
-            for i in {i0, i1 - 1} - set(range(a, b)):
-                s = int(starts[i])
-                j_lo = max(0, -(-(lo - s) // step))
-                j_hi = min(length, (hi - 1 - s) // step + 1)
-                if j_hi > j_lo:
-                    first_flat = s + j_lo * step - lo
-                    last_flat = s + (j_hi - 1) * step - lo
-                    out_rows[r0 + i, j_lo:j_hi] = values[first_flat : last_flat + 1 : step]
+        # Blocks write disjoint parts of the result: threads may share them out.
+        todo = blocks.tolist()
+
+        def work(
+            items: range, todo: list[int] = todo, pass_: tuple[Any, ...] = (starts, ends, r0)
+        ) -> None:
+            for i in items:
+                gather(todo[i], *pass_)
+
+        _run_parallel(work, len(todo))
 
 
 # --------------------------------------------------------------------------- initialize_region
