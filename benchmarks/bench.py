@@ -13,8 +13,11 @@ in-place fill of a 1 GiB array (tracemalloc; peak RSS for torch).
 paraminit fills in place (``inplace=True``), like torch's ``*_`` functions and
 numpy's ``out=``; thinc and jax return new arrays, so their times include the
 allocation. jax runs its initializer under ``jax.jit`` after a warm-up call.
-Every time is the best of several repeats: the ratios inside one run are the
-numbers to read on a shared machine.
+Every time is the best of several repeats, timed round-robin across the
+contenders: the ratios inside one run are the numbers to read on a shared
+machine. Per-call times and the thread speed-up run in fresh processes, so no
+peer's thread pool holds a core; ``OMP_WAIT_POLICY=PASSIVE`` (unless set) keeps
+torch's OpenMP workers from spinning after each call for the same reason.
 """
 
 from __future__ import annotations
@@ -417,28 +420,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=None, help="repeats per timing (best of)")
     parser.add_argument("--memory-gib", type=float, default=None, help="size of the memory case")
     parser.add_argument("--threads-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--per-call-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 7)
     gib = args.memory_gib or (0.25 if args.quick else 1.0)
     if args.threads_only:
         print("\n".join(threads_table(repeat)))
         return
-    # Threads are measured in a fresh process that never imports a peer, whose
-    # own thread pools could hold the second core.
-    threads = subprocess.run(
-        [sys.executable, __file__, "--threads-only", "--repeat", str(repeat)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    if args.per_call_only:
+        print("\n".join(per_call_table(repeat)))
+        return
+
+    def fresh(flag: str) -> list[str]:
+        """A section run in a fresh process: no other peer's threads or caches around."""
+        command = [sys.executable, __file__, flag, "--repeat", str(repeat)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        return done.stdout.splitlines()
+
     sections = [
         ("Machine", header()),
         (
             f"Throughput on {SHAPE[0]}x{SHAPE[1]} float32 (ratio = paraminit / peer)",
             throughput_table(repeat),
         ),
-        ("Per call on small arrays", per_call_table(repeat)),
-        ("Threads (a separate process, no peer imported)", threads),
+        ("Per call on small arrays (a separate process, torch only)", fresh("--per-call-only")),
+        ("Threads (a separate process, no peer imported)", fresh("--threads-only")),
         ("Peak temporary memory", memory_table(gib)),
     ]
     for title, lines in sections:

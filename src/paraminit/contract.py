@@ -38,7 +38,10 @@ def check_array(func_name: str, data: object) -> FloatArray:
 
 def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
     """Validate ``data`` and return the array the initializer writes into."""
-    array = check_array(func_name, data)
+    # The common case without the call to check_array: this runs on every call.
+    array = data if type(data) is np.ndarray and data.dtype in _SUPPORTED else None
+    if array is None:
+        array = check_array(func_name, data)
     if not isinstance(inplace, (bool, np.bool_)):
         raise TypeError(f"{func_name}: 'inplace' must be a bool, got {inplace!r}")
     if inplace:
