@@ -193,6 +193,11 @@ def test_non_elementwise_initializers_are_computed_whole_and_sliced() -> None:
     part = initialize_region(arange_init, (4, 5), (slice(1, 3), 2), seed=7, dtype="float64")
     assert np.array_equal(part, (np.arange(20).reshape(4, 5) + 7)[1:3, 2])
 
+    def plain(data: Any) -> Any:  # neither seed nor inplace
+        return np.ones_like(data)
+
+    assert np.array_equal(initialize_region(plain, (3, 3), 1, seed=0), np.ones(3, "f"))
+
 
 def test_an_elementwise_initializer_filling_twice_is_refused() -> None:
     def twice_init(data: Any, *, inplace: bool = False, seed: int | None = None) -> Any:

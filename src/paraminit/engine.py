@@ -952,14 +952,19 @@ def _unwrap(init: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _takes_seed(func: Callable[..., Any]) -> bool:
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    """Whether ``func`` takes a keyword argument ``name``."""
     try:
         parameters = inspect.signature(func).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
         return True
-    return "seed" in parameters or any(
+    return name in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
     )
+
+
+def _takes_seed(func: Callable[..., Any]) -> bool:
+    return _accepts(func, "seed")
 
 
 def _check_shape(shape: object) -> tuple[int, ...]:
@@ -1015,7 +1020,9 @@ def initialize_region(
     func = _unwrap(init)
     kwargs: dict[str, Any] = {"seed": seed} if _takes_seed(func) else {}
     if func not in _ELEMENTWISE:
-        full = init(np.empty(shape, dtype=dt), inplace=True, **kwargs)
+        if _accepts(func, "inplace"):
+            kwargs["inplace"] = True
+        full = init(np.empty(shape, dtype=dt), **kwargs)
         ranges, dropped = _normalize_region(shape, region)  # same errors as the fast path
         del ranges, dropped
         return np.array(full[region], copy=True)
