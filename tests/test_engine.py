@@ -406,14 +406,16 @@ def test_set_num_threads_validates_and_resets(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_small_arrays_stay_on_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_pool(size: int) -> Any:
+    def no_pool(workers: int, task: Any) -> Any:
         raise AssertionError("a small fill asked for the thread pool")
 
-    monkeypatch.setattr(engine, "_get_pool", no_pool)
+    monkeypatch.setattr(engine, "_submit", no_pool)
     paraminit.set_num_threads(4)
     try:
         paraminit.uniform_init(np.empty((256, 256), "f"), seed=0)  # one block
         paraminit.uniform_init(np.empty(3 * BLOCK_SIZE, "f"), seed=0)
+        with pytest.raises(AssertionError, match="thread pool"):  # large ones do use it
+            paraminit.uniform_init(np.empty(8 * BLOCK_SIZE, "f"), seed=0)
     finally:
         paraminit.set_num_threads(None)
 

@@ -36,7 +36,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -182,10 +182,12 @@ def set_num_threads(n: int | None) -> None:
     bit-identical for every thread count.
     """
     global _thread_count, _default_count
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        kind = TypeError if not isinstance(n, (int, np.integer)) or isinstance(n, bool) else None
+    if n is not None:
         message = f"set_num_threads: 'n' must be a positive int or None, got {n!r}"
-        raise (kind or ValueError)(message)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(message)
+        if n < 1:
+            raise ValueError(message)
     _thread_count = None if n is None else int(n)
     if n is None:
         _default_count = None
@@ -205,15 +207,20 @@ def get_num_threads() -> int:
     return _default_count
 
 
-def _get_pool(size: int) -> ThreadPoolExecutor:
+def _submit(workers: int, task: Callable[[], None]) -> list[Future[None]]:
+    """Run ``task`` on ``workers`` pool threads; the pool grows when more are asked for.
+
+    Submitting under the lock means a pool is never shut down between a caller
+    picking it and submitting to it.
+    """
     global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool_size < size:
+        if _pool is None or _pool_size < workers:
             if _pool is not None:
-                _pool.shutdown(wait=True)
-            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="paraminit")
-            _pool_size = size
-        return _pool
+                _pool.shutdown(wait=False)  # running tasks finish; its threads then exit
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="paraminit")
+            _pool_size = workers
+        return [_pool.submit(task) for _ in range(workers)]
 
 
 def _run_parallel(work: Callable[[range], None], n_items: int) -> None:
@@ -237,8 +244,7 @@ def _run_parallel(work: Callable[[range], None], n_items: int) -> None:
         for chunk in chunks:  # list_iterator.__next__ is atomic under the GIL
             work(chunk)
 
-    pool = _get_pool(threads - 1)
-    futures = [pool.submit(worker) for _ in range(threads - 1)]
+    futures = _submit(threads - 1, worker)
     try:
         worker()
     finally:
