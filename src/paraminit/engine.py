@@ -37,7 +37,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -931,7 +931,10 @@ def _gather_region(
 _ELEMENTWISE: set[Callable[..., Any]] = set()
 
 
-def elementwise(func: Callable[..., Any]) -> Callable[..., Any]:
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def elementwise(func: _F) -> _F:
     """Mark a data-first initializer whose values are elementwise independent.
 
     Such an initializer makes its values with exactly one :func:`fill` call on
