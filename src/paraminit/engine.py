@@ -294,6 +294,8 @@ class _ThreadState(threading.local):
             "has_uint32": 0,
             "uinteger": 0,
         }
+        # What the small-array path of fill() needs, in one attribute lookup.
+        self.small = (self.philox_inner, self.philox, self.philox_state, self.philox_generator)
         self.scratch: dict[tuple[str, np.dtype[Any]], np.ndarray[Any, Any]] = {}
         self.capture: _Capture | None = None
 
@@ -778,10 +780,10 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
     if size <= SMALL_SIZE:
         if size:
             # local.philox_at(seed, 0), inlined: this path is per-call overhead.
-            local.philox_inner["key"] = (seed & _MASK64, seed >> 64)
-            local.philox_inner["counter"] = (0, 0, 0, 0)
-            local.philox.state = local.philox_state  # type: ignore[assignment]
-            g = local.philox_generator
+            inner, philox, state, g = local.small
+            inner["key"] = (seed & _MASK64, seed >> 64)
+            inner["counter"] = (0, 0, 0, 0)
+            philox.state = state  # type: ignore[assignment]
             if out.flags.c_contiguous:
                 dist.fill_block(g, out if out.ndim == 1 else out.reshape(-1), local)
             else:
