@@ -6,6 +6,7 @@
 2. Normal methods for float32: numpy's ziggurat against Box-Muller variants.
 3. Block sizes: paraminit's uniform and normal fills on 16M float32 elements.
 4. Keying cost: re-keying Philox, and Philox -> SFC64 per block.
+5. The small-array threshold: per-call time of both paths by size.
 """
 
 from __future__ import annotations
@@ -129,7 +130,28 @@ def keying() -> None:
     print(f"| build Generator(Philox(key)) (not done) | {build * 1e6:.2f} |")
 
 
+def small_threshold() -> None:
+    original = engine.SMALL_SIZE
+    print("| elements | uniform: Philox path (µs) | bulk path | normal: Philox path | bulk path |")
+    print("|---|---|---|---|---|")
+    try:
+        for n in (64, 512, 2048, 4096, 8192):
+            a = np.empty(n, np.float32)
+            row = []
+            for small in (1 << 30, 0):
+                engine.SMALL_SIZE = small
+                uniform = best(lambda a=a: paraminit.uniform_init(a, inplace=True, seed=1), 7, 2000)
+                normal = best(
+                    lambda a=a: paraminit.normal_init(a, 16, inplace=True, seed=1), 7, 2000
+                )
+                row += [uniform, normal]
+            cells = " | ".join(f"{t * 1e6:.1f}" for t in (row[0], row[2], row[1], row[3]))
+            print(f"| {n} | {cells} |")
+    finally:
+        engine.SMALL_SIZE = original
+
+
 if __name__ == "__main__":
-    for section in (generators, normal_methods, block_sizes, keying):
+    for section in (generators, normal_methods, block_sizes, keying, small_threshold):
         print()
         section()
