@@ -21,10 +21,10 @@ The streams (measured choices, see ``docs/engine.md`` for the numbers):
   call on a (64,) array pays no bit-generator construction.
 * Larger arrays draw block ``k`` from SFC64 whose 256-bit state is the Philox
   output for key ``seed`` at counter ``(0, 0, k, 1)``: Philox is the keyed,
-  counter-based hash of (seed, block); SFC64, ~1.6x faster than Philox per
-  value in numpy, generates the bulk. Normals there are an exact vectorized
-  Box-Muller transform (radius from a 53-bit uniform, so tails are exact to
-  ~8.5 sigma), ~3x faster than numpy's float32 ziggurat on this hardware.
+  counter-based hash of (seed, block); SFC64, ~1.9x faster than Philox per
+  value in numpy, generates the bulk from raw 64-bit words. Normals there are a
+  vectorized Box-Muller transform with an exact tail (see
+  :func:`_standard_normal_bulk`), ~3x faster than numpy's float32 ziggurat.
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ __all__ = [
     "set_seed",
 ]
 
-# Elements per block. Measured on the 2-core dev machine (docs/engine.md): 2**14
-# to 2**18 run within noise of each other for uniform; 2**16 (256 KiB of float32)
-# keeps a block and its Box-Muller scratch inside L2, makes the ~2 µs keying
-# cost per block < 2 %, and lets 4 blocks (256K elements) pay for a thread hop.
+# Elements per block. Measured on the 2-core dev machine (docs/engine.md, one
+# thread, M elements/s uniform/normal): 2**14 664/330, 2**15 750/369,
+# 2**16 798/397, 2**17 807/405, 2**18 805/403. 2**16 (256 KiB of float32) is the
+# smallest at full speed: the ~2 µs keying per block is < 2 %, a block and its
+# Box-Muller scratch stay in L2, regions waste the least, and 4 blocks (256K
+# elements) pay for a thread hop.
 BLOCK_SIZE = 1 << 16
 # Arrays of at most this many elements draw their one block straight from Philox.
 SMALL_SIZE = 1 << 12
