@@ -152,7 +152,7 @@ def _digests(seed: int) -> dict[str, str]:
     out = {}
     for init in ELEMENTWISE:
         for dtype in DTYPES:
-            for shape in SHAPES:
+            for shape in [*SHAPES, (1200, 1100)]:  # the last one spreads over threads
                 values = call(init, np.empty(shape, dtype), seed=seed)
                 key = f"{init.__name__}/{dtype}/{shape}"
                 out[key] = hashlib.sha256(values.tobytes()).hexdigest()
@@ -164,10 +164,10 @@ def test_a_second_process_with_other_threads_makes_the_same_bits() -> None:
         "import json, paraminit, sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "import test_engine\n"
-        "paraminit.set_num_threads(3)\n"
+        "assert paraminit.get_num_threads() == 3\n"
         "print(json.dumps(test_engine._digests(21)))\n"
     )
-    env = dict(os.environ, PARAMINIT_NUM_THREADS="2")
+    env = dict(os.environ, PARAMINIT_NUM_THREADS="3")  # this process uses 1
     done = subprocess.run(
         [sys.executable, "-c", script, os.path.dirname(__file__)],
         capture_output=True,
@@ -175,7 +175,11 @@ def test_a_second_process_with_other_threads_makes_the_same_bits() -> None:
         check=True,
         env=env,
     )
-    assert json.loads(done.stdout) == _digests(21)
+    paraminit.set_num_threads(1)
+    try:
+        assert json.loads(done.stdout) == _digests(21)
+    finally:
+        paraminit.set_num_threads(None)
 
 
 def test_seed_none_regions_follow_the_package_stream() -> None:
