@@ -5,7 +5,7 @@ from confection import Config, ConfigValidationError
 from . import layers  # noqa: F401  (registers Linear.v1, Embed.v1, ... in registry.layers)
 from .build import Model, build
 from .diagnostics import diagnose
-from .engine import get_num_threads, set_num_threads, set_seed
+from .engine import get_num_threads, initialize_region, set_num_threads, set_seed
 from .fans import calculate_gain, compute_fans, layout_axes
 from .initializers import (
     constant_init,
@@ -64,6 +64,7 @@ __all__ = [
     "he_normal_init",
     "he_uniform_init",
     "identity_init",
+    "initialize_region",
     "kaiming_normal_init",
     "kaiming_uniform_init",
     "layout_axes",

@@ -35,6 +35,7 @@ __all__ = [
     "Seed",
     "UnitInterval",
     "check_arguments",
+    "check_call",
 ]
 
 Finite = Annotated[float, AllowInfNan(False)]
@@ -70,8 +71,18 @@ class _Rule:
     choices: tuple[Any, ...] | None
     bounds: tuple[Any, ...]
     finite: bool
+    # Exact types that pass the kind check directly (the fast path of check()).
+    fast_types: frozenset[type] = frozenset()
 
     def check(self, func_name: str, name: str, value: object) -> None:
+        kind = type(value)
+        if kind in self.fast_types:
+            if self.finite and kind is float and not math.isfinite(value):  # type: ignore[arg-type]
+                raise ArgumentError(func_name, name, value, "must be finite")
+            for bound in self.bounds:
+                if not _within(value, bound):
+                    raise ArgumentError(func_name, name, value, _describe(bound))
+            return
         if value is None:
             if self.optional:
                 return
@@ -150,7 +161,21 @@ def _rule_for(annotation: Any) -> _Rule:
     kinds = (annotation,) if isinstance(annotation, type) and annotation is not object else ()
     bounds = tuple(m for m in metadata if isinstance(m, (at.Gt, at.Ge, at.Lt, at.Le)))
     finite = any(isinstance(m, AllowInfNan) and not m.allow_inf_nan for m in metadata)
-    return _Rule(kinds, optional, choices, bounds, finite)
+    return _Rule(kinds, optional, choices, bounds, finite, _fast_types(kinds, choices))
+
+
+def _fast_types(kinds: tuple[type, ...], choices: tuple[Any, ...] | None) -> frozenset[type]:
+    """Exact types that ``_is_kind`` accepts for ``kinds`` without an ABC check."""
+    if choices is not None or not kinds:
+        return frozenset()
+    fast = set(kinds) - {float, int, bool}
+    if bool in kinds:
+        fast.add(bool)
+    if int in kinds or float in kinds:
+        fast.add(int)
+    if float in kinds:
+        fast.add(float)
+    return frozenset(fast)
 
 
 @cache
@@ -158,6 +183,37 @@ def _rules(func: Callable[..., Any]) -> Mapping[str, _Rule]:
     hints = typing.get_type_hints(func, include_extras=True)
     params = inspect.signature(func).parameters
     return {name: _rule_for(hints[name]) for name in params if name in hints}
+
+
+@cache
+def _call_rules(func: Callable[..., Any]) -> tuple[tuple[str, _Rule], ...]:
+    return tuple((name, rule) for name, rule in _rules(func).items() if name not in _CALL_TIME)
+
+
+# Checked by contract.prepare_output, not by the argument rules.
+_CALL_TIME = frozenset({"data", "inplace"})
+
+
+def check_call(func: Callable[..., Any], args: Mapping[str, object]) -> None:
+    """Check every parameter of ``func`` except ``data`` and ``inplace`` in ``args``.
+
+    ``args`` is the function's ``locals()``; the same checks and errors as
+    :func:`check_arguments`, with less work per call.
+    """
+    name = func.__name__
+    for param, rule in _call_rules(func):
+        value = args.get(param, _MISSING)
+        kind = type(value)
+        # Inline fast paths for the common cases; rule.check() does the rest.
+        if kind in rule.fast_types and not rule.bounds:
+            if kind is not float or not rule.finite or math.isfinite(value):  # type: ignore[arg-type]
+                continue
+        elif (value is None and rule.optional) or value is _MISSING:
+            continue
+        rule.check(name, param, value)
+
+
+_MISSING: Any = object()
 
 
 def check_arguments(func: Callable[..., Any], values: Mapping[str, object]) -> None:

@@ -18,6 +18,7 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.floating[Any]]
 
 SUPPORTED_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_SUPPORTED = frozenset(SUPPORTED_DTYPES)  # a hash lookup: check_array runs on every call
 
 
 def check_array(func_name: str, data: object) -> FloatArray:
@@ -27,7 +28,7 @@ def check_array(func_name: str, data: object) -> FloatArray:
             f"{func_name}: 'data' must be a numpy.ndarray of float16, float32 or float64, "
             f"got {type(data).__name__}"
         )
-    if data.dtype not in SUPPORTED_DTYPES:
+    if data.dtype not in _SUPPORTED:
         raise TypeError(
             f"{func_name}: 'data' has dtype {data.dtype}; initializers fill float16, "
             "float32 or float64 arrays"
@@ -37,7 +38,10 @@ def check_array(func_name: str, data: object) -> FloatArray:
 
 def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
     """Validate ``data`` and return the array the initializer writes into."""
-    array = check_array(func_name, data)
+    # The common case without the call to check_array: this runs on every call.
+    array = data if type(data) is np.ndarray and data.dtype in _SUPPORTED else None
+    if array is None:
+        array = check_array(func_name, data)
     if not isinstance(inplace, (bool, np.bool_)):
         raise TypeError(f"{func_name}: 'inplace' must be a bool, got {inplace!r}")
     if inplace:

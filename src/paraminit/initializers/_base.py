@@ -6,21 +6,21 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import check_arguments
+from ..arguments import check_call
 from ..contract import FloatArray, prepare_output
-from ..engine import Distribution, fill, resolve_seed
+from ..engine import Distribution, fill, next_seed, resolve_seed
 
 
 def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
     """Check ``data`` and every argument of ``func`` (its ``locals()``); return ``out``."""
     out = prepare_output(func.__name__, args["data"], args.get("inplace", False))
-    check_arguments(func, {k: v for k, v in args.items() if k != "data"})
+    check_call(func, args)
     return out
 
 
 def _random_fill(func: Any, out: FloatArray, dist: Distribution, seed: int | None) -> FloatArray:
     """Fill ``out`` from ``dist`` under ``seed`` (the next package seed if ``None``)."""
-    return fill(out, dist, resolve_seed(func.__name__, seed))
+    return fill(out, dist, next_seed() if seed is None else resolve_seed(func.__name__, seed))
 
 
 def _skip_empty(func: Any, out: FloatArray, seed: int | None) -> bool:

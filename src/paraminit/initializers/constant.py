@@ -6,6 +6,7 @@ import numpy as np
 
 from ..arguments import Finite, PositiveFinite, PositiveInt
 from ..contract import FloatArray, require_ndim
+from ..engine import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _require_fits
 
@@ -13,6 +14,7 @@ __all__ = ["constant_init", "dirac_init", "eye_init", "identity_init", "ones_ini
 
 
 @register_initializer("zero_init.v1")
+@elementwise
 def zero_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     """Initialize a parameter with zeros; usually for output layers and biases.
 
@@ -25,6 +27,7 @@ def zero_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
 
 
 @register_initializer("ones_init.v1")
+@elementwise
 def ones_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     """Initialize with ones; usually for the scale of a normalization layer.
 
@@ -37,6 +40,7 @@ def ones_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
 
 
 @register_initializer("constant_init.v1")
+@elementwise
 def constant_init(data: FloatArray, value: Finite, *, inplace: bool = False) -> FloatArray:
     """Set every element to ``value`` (rounded to the array's dtype).
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..arguments import ArgumentError, Finite, NonNegativeFinite, PositiveFinite, Seed, UnitInterval
 from ..contract import FloatArray, require_ndim
-from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
+from ..engine import Normal, TruncatedNormal, Uniform, elementwise, fill, resolve_seed
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 
@@ -30,6 +30,7 @@ def check_uniform_bounds(lo: float, hi: float) -> None:
 
 
 @register_initializer("uniform_init.v1", check=check_uniform_bounds)
+@elementwise
 def uniform_init(
     data: FloatArray,
     lo: Finite = -0.1,
@@ -52,6 +53,7 @@ def uniform_init(
 
 
 @register_initializer("random_normal_init.v1")
+@elementwise
 def random_normal_init(
     data: FloatArray,
     mean: Finite = 0.0,
@@ -89,6 +91,7 @@ def check_truncation_bounds(mean: float, std: float, a: float | None, b: float |
 
 
 @register_initializer("truncated_normal_init.v1", check=check_truncation_bounds)
+@elementwise
 def truncated_normal_init(
     data: FloatArray,
     mean: Finite = 0.0,

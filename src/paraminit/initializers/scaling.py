@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..arguments import Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
-from ..engine import Distribution, Normal, TruncatedNormal, Uniform
+from ..engine import Distribution, Normal, TruncatedNormal, Uniform, elementwise
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
@@ -90,6 +90,7 @@ def _variance_scaling(
 
 
 @register_initializer("variance_scaling_init.v1")
+@elementwise
 def variance_scaling_init(
     data: FloatArray,
     scale: PositiveFinite = 1.0,
@@ -122,6 +123,7 @@ def variance_scaling_init(
 
 
 @register_initializer("normal_init.v1")
+@elementwise
 def normal_init(
     data: FloatArray,
     fan_in: PositiveInt | None = None,
@@ -153,6 +155,7 @@ def normal_init(
 
 @register_initializer("glorot_uniform_init.v1")
 @register_initializer("xavier_uniform_init.v1")
+@elementwise
 def xavier_uniform_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -179,6 +182,7 @@ glorot_uniform_init = xavier_uniform_init
 
 
 @register_initializer("xavier_normal_init.v1")
+@elementwise
 def xavier_normal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -199,6 +203,7 @@ def xavier_normal_init(
 
 
 @register_initializer("glorot_normal_init.v1")
+@elementwise
 def glorot_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -215,6 +220,7 @@ def glorot_normal_init(
 
 
 @register_initializer("kaiming_uniform_init.v1")
+@elementwise
 def kaiming_uniform_init(
     data: FloatArray,
     a: Finite = 0.0,
@@ -239,6 +245,7 @@ def kaiming_uniform_init(
 
 
 @register_initializer("kaiming_normal_init.v1")
+@elementwise
 def kaiming_normal_init(
     data: FloatArray,
     a: Finite = 0.0,
@@ -263,6 +270,7 @@ def kaiming_normal_init(
 
 
 @register_initializer("he_uniform_init.v1")
+@elementwise
 def he_uniform_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -273,6 +281,7 @@ def he_uniform_init(
 
 
 @register_initializer("he_normal_init.v1")
+@elementwise
 def he_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -283,6 +292,7 @@ def he_normal_init(
 
 
 @register_initializer("lecun_uniform_init.v1")
+@elementwise
 def lecun_uniform_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -293,6 +303,7 @@ def lecun_uniform_init(
 
 
 @register_initializer("lecun_normal_init.v1")
+@elementwise
 def lecun_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
