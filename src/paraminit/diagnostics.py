@@ -6,8 +6,9 @@
   ratio leaves ``[low, high]`` (default ``[0.5, 2]``).
 * :func:`expected_density` says which distribution a configured initializer draws
   from for a given shape (its mean, std and, where it has a closed form, its
-  density), in numpy only. Rules are keyed on the initializer's function name;
-  :func:`density_rule` adds one for a plugin. Unknown initializers get ``None``.
+  density), in numpy only. Elementwise initializers report it themselves, through
+  the engine; :func:`density_rule` adds a rule for any other (orthogonal, a
+  plugin's), keyed on the function's name. Unknown initializers get ``None``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .engine import Normal, fill
-from .fans import calculate_gain, compute_fans
+from .engine import Normal, TruncatedNormal, Uniform, distribution_of, fill
 from .layers import Embed, Layer, Linear
 
 __all__ = [
@@ -149,11 +149,21 @@ def initializer_arguments(init: Callable[..., Any]) -> tuple[str, dict[str, Any]
 def expected_density(init: Callable[..., Any] | None, shape: tuple[int, ...]) -> Density | None:
     """The distribution ``init`` draws from for an array of ``shape``, or ``None`` if unknown.
 
-    ``None`` for ``init`` means a constant fill handled by the layer, which callers
-    describe themselves.
+    For an elementwise initializer (the uniform, normal and truncated families,
+    variance scaling and its named forms, constants) the answer is the engine
+    distribution the initializer itself asks for (:func:`engine.distribution_of`),
+    so no scale rule is written twice. Other initializers need a rule registered
+    with :func:`density_rule`. ``None`` for ``init`` means a constant fill handled
+    by the layer, which callers describe themselves.
     """
     if init is None:
         return None
+    try:
+        dist = distribution_of(init, tuple(shape), dtype=np.float64)
+    except (TypeError, ValueError):
+        return None  # an initializer that refuses this shape or lacks an argument
+    if dist is not None:
+        return _density_of(dist)
     name, arguments = initializer_arguments(init)
     rule = _RULES.get(name)
     if rule is None:
@@ -164,138 +174,14 @@ def expected_density(init: Callable[..., Any] | None, shape: tuple[int, ...]) ->
         return None  # arguments this rule does not understand: no curve rather than a wrong one
 
 
-# Axes of the layouts initializers accept: (out, in, *receptive) and (*receptive, in, out).
-_LAYOUT_AXES = {"oi": (1, 0), "io": (-2, -1)}
-
-
-def _fans(arguments: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, int]:
-    layout = arguments.get("layout")
-    if layout is not None:
-        in_axis, out_axis = _LAYOUT_AXES[layout]  # an unknown layout: KeyError, no density
-    else:
-        in_axis, out_axis = arguments.get("in_axis", 1), arguments.get("out_axis", 0)
-    return compute_fans(shape, in_axis=in_axis, out_axis=out_axis)
-
-
-def _fan(mode: str, fan_in: int, fan_out: int) -> float:
-    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-
-
-# The std keras and jax divide by so that N(0, s) cut at ±2s has std s.
-_TRUNCATION_CORRECTION = 0.87962566103423978
-
-
-def _variance_scaling(
-    scale: float, mode: str, distribution: str, fans: tuple[int, int]
-) -> Density | None:
-    variance = scale / _fan(mode, *fans)
-    if distribution == "uniform":
-        limit = math.sqrt(3 * variance)
-        return uniform(-limit, limit)
-    if distribution == "normal":
-        return normal(0.0, math.sqrt(variance))
-    if distribution == "truncated_normal":
-        std = math.sqrt(variance) / _TRUNCATION_CORRECTION
-        return truncated_normal(0.0, std, -2 * std, 2 * std)
-    return None
-
-
-@density_rule("uniform_init")
-def _uniform_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    return uniform(a["lo"], a["hi"])
-
-
-@density_rule("normal_init")
-def _normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    fan_in = a.get("fan_in") or _fans(a, shape)[0]
-    return normal(0.0, math.sqrt(1.0 / fan_in))
-
-
-@density_rule("xavier_uniform_init")
-def _xavier_uniform_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    fan_in, fan_out = _fans(a, shape)
-    limit = a.get("gain", 1.0) * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform(-limit, limit)
-
-
-@density_rule("xavier_normal_init")
-def _xavier_normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    fan_in, fan_out = _fans(a, shape)
-    return normal(0.0, a.get("gain", 1.0) * math.sqrt(2.0 / (fan_in + fan_out)))
-
-
-@density_rule("zero_init")
-def _zero_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    return constant(0.0)
-
-
-@density_rule("ones_init")
-def _ones_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    return constant(1.0)
-
-
-@density_rule("constant_init")
-def _constant_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    return constant(float(a["value"]))
-
-
-@density_rule("random_normal_init")
-def _random_normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    return normal(a.get("mean", 0.0), a.get("std", 1.0))
-
-
-@density_rule("truncated_normal_init")
-def _truncated_normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    mean, std = a.get("mean", 0.0), a.get("std", 1.0)
-    lo = mean - 2 * std if a.get("a") is None else a["a"]
-    hi = mean + 2 * std if a.get("b") is None else a["b"]
-    return truncated_normal(mean, std, lo, hi)
-
-
-@density_rule("variance_scaling_init")
-def _variance_scaling_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density | None:
-    return _variance_scaling(
-        a.get("scale", 1.0),
-        a.get("mode", "fan_in"),
-        a.get("distribution", "truncated_normal"),
-        _fans(a, shape),
-    )
-
-
-for _name, (_scale, _mode, _distribution) in {
-    "glorot_normal_init": (1.0, "fan_avg", "truncated_normal"),
-    "he_uniform_init": (2.0, "fan_in", "uniform"),
-    "he_normal_init": (2.0, "fan_in", "truncated_normal"),
-    "lecun_uniform_init": (1.0, "fan_in", "uniform"),
-    "lecun_normal_init": (1.0, "fan_in", "truncated_normal"),
-}.items():
-
-    def _named_rule(
-        a: Mapping[str, Any],
-        shape: tuple[int, ...],
-        _spec: tuple[float, str, str] = (_scale, _mode, _distribution),
-    ) -> Density | None:
-        return _variance_scaling(*_spec, _fans(a, shape))
-
-    density_rule(_name)(_named_rule)
-
-
-def _kaiming_std(a: Mapping[str, Any], shape: tuple[int, ...]) -> float:
-    fan_in, fan_out = _fans(a, shape)
-    fan = {"fan_in": fan_in, "fan_out": fan_out}[a.get("mode", "fan_in")]
-    gain = calculate_gain(a.get("nonlinearity", "leaky_relu"), a.get("a", 0.0))
-    return gain / math.sqrt(fan)
-
-
-@density_rule("kaiming_uniform_init")
-def _kaiming_uniform_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    limit = math.sqrt(3.0) * _kaiming_std(a, shape)
-    return uniform(-limit, limit)
-
-
-@density_rule("kaiming_normal_init")
-def _kaiming_normal_rule(a: Mapping[str, Any], shape: tuple[int, ...]) -> Density:
-    return normal(0.0, _kaiming_std(a, shape))
+def _density_of(dist: Uniform | Normal | TruncatedNormal | float) -> Density:
+    if isinstance(dist, Uniform):
+        return uniform(dist.lo, dist.hi)
+    if isinstance(dist, Normal):
+        return normal(dist.mean, dist.std)
+    if isinstance(dist, TruncatedNormal):
+        return truncated_normal(dist.mean, dist.std, dist.a, dist.b)
+    return constant(dist)
 
 
 @density_rule("orthogonal_init")

@@ -49,6 +49,7 @@ __all__ = [
     "Normal",
     "TruncatedNormal",
     "Uniform",
+    "distribution_of",
     "elementwise",
     "fill",
     "fill_region",
@@ -986,28 +987,77 @@ def _takes_seed(func: Callable[..., Any]) -> bool:
     return _accepts(func, "seed")
 
 
-def _check_shape(shape: object) -> tuple[int, ...]:
+def _check_shape(func_name: str, shape: object) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or not all(
         isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape
     ):
-        raise TypeError(f"initialize_region: 'shape' must be a tuple of ints, got {shape!r}")
+        raise TypeError(f"{func_name}: 'shape' must be a tuple of ints, got {shape!r}")
     if any(d < 0 for d in shape):
-        raise ValueError(f"initialize_region: 'shape' must not be negative, got {tuple(shape)}")
+        raise ValueError(f"{func_name}: 'shape' must not be negative, got {tuple(shape)}")
     return tuple(int(d) for d in shape)
 
 
-def _check_dtype(dtype: object) -> np.dtype[Any]:
+def _check_dtype(func_name: str, dtype: object) -> np.dtype[Any]:
     for supported in SUPPORTED_DTYPES:
         try:
             if np.dtype(dtype) == supported:  # type: ignore[call-overload]
                 return supported
         except TypeError:
             break
-    raise TypeError(
-        f"initialize_region: 'dtype' must be float16, float32 or float64, got {dtype!r}"
+    raise TypeError(f"{func_name}: 'dtype' must be float16, float32 or float64, got {dtype!r}")
+
+
+def _capture(
+    init: Callable[..., Any], shape: tuple[int, ...], dtype: np.dtype[Any], kwargs: dict[str, Any]
+) -> tuple[_Capture, Any]:
+    """Call an elementwise ``init`` on a stand-in; return what it asked :func:`fill` for.
+
+    The stand-in is writeable, of the right shape and dtype, and backed by one
+    element: the initializer validates it and picks its distribution, and
+    :func:`fill` records the request instead of filling. A constant initializer
+    writes its value into the single element, returned second.
+    """
+    backing = np.zeros(1, dtype=dtype)
+    stand_in = np.lib.stride_tricks.as_strided(
+        backing, shape=shape, strides=(0,) * len(shape), writeable=True
     )
+    local = _LOCAL
+    capture, previous = _Capture(), local.capture
+    local.capture = capture
+    try:
+        init(stand_in, inplace=True, **kwargs)
+    finally:
+        local.capture = previous
+    if capture.calls > 1 or (
+        capture.calls == 1 and (capture.shape != shape or capture.dtype != dtype)
+    ):
+        raise RuntimeError(
+            f"{getattr(_unwrap(init), '__name__', init)!r} is marked elementwise "
+            "but does not fill its output with a single engine.fill call"
+        )
+    return capture, backing[0]
+
+
+def distribution_of(
+    init: Callable[..., Any], shape: tuple[int, ...], *, dtype: Any = "float32"
+) -> Distribution | float | None:
+    """What ``init`` fills an array of ``shape`` with, without filling anything.
+
+    For an initializer marked :func:`elementwise`: the engine distribution it
+    draws from (``Uniform``, ``Normal``, ``TruncatedNormal``), or the value of a
+    constant fill as a ``float``. ``None`` for any other initializer. Raises what
+    the initializer raises for an array of this shape.
+    """
+    shape = _check_shape("distribution_of", shape)
+    dt = _check_dtype("distribution_of", dtype)
+    func = _unwrap(init)
+    if func not in _ELEMENTWISE:
+        return None
+    # A fixed seed: asking must not advance the package seed stream.
+    capture, constant = _capture(init, shape, dt, {"seed": 0} if _takes_seed(func) else {})
+    return capture.dist if capture.dist is not None else float(constant)
 
 
 def initialize_region(
@@ -1034,41 +1084,19 @@ def initialize_region(
     >>> W.shape
     (10, 64)
     """
-    shape = _check_shape(shape)
-    dt = _check_dtype(dtype)
+    shape = _check_shape("initialize_region", shape)
+    dt = _check_dtype("initialize_region", dtype)
     func = _unwrap(init)
     kwargs: dict[str, Any] = {"seed": seed} if _takes_seed(func) else {}
     if func not in _ELEMENTWISE:
         if _accepts(func, "inplace"):
             kwargs["inplace"] = True
         full = init(np.empty(shape, dtype=dt), **kwargs)
-        ranges, dropped = _normalize_region(shape, region)  # same errors as the fast path
-        del ranges, dropped
+        _normalize_region(shape, region)  # the same errors as the fast path
         return np.array(full[region], copy=True)
-    # A writeable stand-in of the right shape and dtype backed by one element:
-    # the initializer validates it and picks its distribution; fill() records
-    # the request instead of filling. A constant initializer writes its value
-    # into the single element.
-    backing = np.zeros(1, dtype=dt)
-    stand_in = np.lib.stride_tricks.as_strided(
-        backing, shape=shape, strides=(0,) * len(shape), writeable=True
-    )
-    local = _LOCAL
-    capture, previous = _Capture(), local.capture
-    local.capture = capture
-    try:
-        init(stand_in, inplace=True, **kwargs)
-    finally:
-        local.capture = previous
-    if capture.calls > 1 or (
-        capture.calls == 1 and (capture.shape != shape or capture.dtype != dt)
-    ):
-        raise RuntimeError(
-            f"initialize_region: {getattr(func, '__name__', func)!r} is marked elementwise "
-            "but does not fill its output with a single engine.fill call"
-        )
+    capture, constant = _capture(init, shape, dt, kwargs)
     if capture.dist is None:
         ranges, dropped = _normalize_region(shape, region)
         region_shape = tuple(len(r) for i, r in enumerate(ranges) if i not in dropped)
-        return np.full(region_shape, backing[0], dtype=dt)
+        return np.full(region_shape, constant, dtype=dt)
     return fill_region(capture.dist, shape, region, capture.seed, dt)
