@@ -332,3 +332,22 @@ def test_without_rich_the_tables_are_plain_text(small: Path) -> None:
     assert lines[1].split()[:4] == ["path", "shape", "dtype", "initializer"]
     assert lines[2].split()[:4] == ["model.*.embed.E", "500x16", "float32", "uniform_init"]
     assert "━" not in result.stdout and "│" not in result.stdout
+
+
+def test_list_shows_a_broken_plugin_and_everything_else(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "brokenplug.py").write_text("import not_a_module_anywhere\n")
+    dist = tmp_path / "brokenplug-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenplug\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[paraminit_initializers]\nbroken_init.v1 = brokenplug:f\n"
+    )
+    result = run_cli("list", "--json", plugin=tmp_path)
+    assert result.returncode == 0, result.stderr
+    entries = {e["name"]: e for e in json.loads(result.stdout)}
+    assert "uniform_init.v1" in entries
+    assert "No module named 'not_a_module_anywhere'" in entries["broken_init.v1"]["error"]
+    table = run_cli("list", plugin=tmp_path)
+    assert table.returncode == 0
+    assert "uniform_init.v1" in table.stdout
+    assert "'broken_init.v1 = brokenplug:f'" in table.stderr

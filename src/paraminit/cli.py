@@ -286,6 +286,9 @@ def cmd_list(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     for kind in ("initializer", "layer"):
         rows = []
         for entry in (e for e in entries if e["kind"] == kind):
+            if "error" in entry:
+                rows.append([entry["name"], "-", "", "", "cannot be loaded (see below)"])
+                continue
             for i, a in enumerate(entry["arguments"] or [None]):
                 name = entry["name"] if i == 0 else ""
                 if a is None:
@@ -296,6 +299,9 @@ def cmd_list(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
                     [name, a["name"], a["type"], default, "; ".join(a["constraints"]) or "-"]
                 )
         print_table(f"{kind}s", ["name", "argument", "type", "default", "constraints"], rows)
+    for entry in entries:
+        if "error" in entry:
+            print(f"paraminit: {entry['error']}", file=sys.stderr)
     return EXIT_OK
 
 

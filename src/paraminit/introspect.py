@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import AllowInfNan, ConfigDict, TypeAdapter
 
 from .engine import MAX_SEED
-from .registry import FunctionRegistry, RegisteredFunction, registry
+from .registry import FunctionRegistry, PluginError, RegisteredFunction, registry
 
 __all__ = ["describe", "describe_all", "find"]
 
@@ -123,12 +123,19 @@ def _registries() -> dict[str, FunctionRegistry]:
 
 
 def describe_all() -> list[dict[str, Any]]:
-    """Every registered initializer and layer, plugins included (this loads them)."""
-    return [
-        describe(entry, kind)
-        for kind, reg in _registries().items()
-        for entry in reg.get_all().values()
-    ]
+    """Every registered initializer and layer, plugins included (this loads them).
+
+    A plugin that cannot be loaded is listed with its ``error`` and no arguments,
+    so one broken package does not hide the rest.
+    """
+    entries = []
+    for kind, reg in _registries().items():
+        for name in reg.names():
+            try:
+                entries.append(describe(reg.get(name), kind))
+            except PluginError as err:
+                entries.append({"name": name, "kind": kind, "error": str(err), "arguments": []})
+    return entries
 
 
 def find(name: str) -> dict[str, Any] | None:
