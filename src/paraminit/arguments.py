@@ -45,6 +45,10 @@ PositiveInt = Annotated[int, at.Gt(0)]
 UnitInterval = Annotated[float, at.Ge(0), at.Le(1), AllowInfNan(False)]
 Seed = Annotated[int, at.Ge(0), at.Le(MAX_SEED)] | None
 
+# The parameters a layer passes when it calls an initializer, never config arguments;
+# contract.prepare_output checks them.
+CALL_TIME = frozenset({"data", "inplace"})
+
 
 class ArgumentError(ValueError):
     """A wrong argument value: names the function, the argument, the value and the rule."""
@@ -187,11 +191,7 @@ def _rules(func: Callable[..., Any]) -> Mapping[str, _Rule]:
 
 @cache
 def _call_rules(func: Callable[..., Any]) -> tuple[tuple[str, _Rule], ...]:
-    return tuple((name, rule) for name, rule in _rules(func).items() if name not in _CALL_TIME)
-
-
-# Checked by contract.prepare_output, not by the argument rules.
-_CALL_TIME = frozenset({"data", "inplace"})
+    return tuple((name, rule) for name, rule in _rules(func).items() if name not in CALL_TIME)
 
 
 def check_call(func: Callable[..., Any], args: Mapping[str, object]) -> None:

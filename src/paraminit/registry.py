@@ -31,6 +31,8 @@ import confection
 from confection import Config, ConfigValidationError
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
+from .arguments import CALL_TIME
+
 __all__ = [
     "ConfigValidationError",
     "FunctionRegistry",
@@ -45,8 +47,6 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
-# Parameters an initializer takes at call time, never from a config.
-_CALL_TIME = frozenset({"data", "inplace"})
 _STRICT = ConfigDict(strict=True, arbitrary_types_allowed=True)
 
 
@@ -124,7 +124,7 @@ class RegisteredFunction:
                     "as its first positional argument, like uniform_init(data, lo, hi, *, "
                     "inplace=False, seed=None)"
                 )
-            params = [p for p in params[1:] if p.name not in _CALL_TIME]
+            params = [p for p in params[1:] if p.name not in CALL_TIME]
         self.parameters: dict[str, inspect.Parameter] = {
             p.name: p.replace(annotation=hints.get(p.name, Any))
             for p in params
