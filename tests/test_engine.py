@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -381,6 +382,62 @@ def test_uniform_stays_in_half_open_interval(dtype: str, lo: float, hi: float) -
         out = fill(np.empty(size, dtype), Uniform(lo, hi), 1)
         t = np.dtype(dtype).type
         assert ((out >= t(lo)).all() and (out < t(hi)).all()) or t(lo) == t(hi)
+
+
+class _ExtremeGenerator:
+    """Stands in for a ``Generator``: every uniform it gives is the largest (or the
+    smallest) one, on both paths: ``random`` for small arrays, raw words for the bulk."""
+
+    def __init__(self, largest: bool) -> None:
+        self.largest = largest
+        self.bit_generator = self
+
+    def random(self, size: None, dtype: Any, out: np.ndarray[Any, Any]) -> None:
+        out[...] = engine._u_max(np.dtype(dtype)) if self.largest else 0.0
+
+    def random_raw(self, size: int) -> np.ndarray[Any, Any]:
+        return np.full(size, (1 << 64) - 1 if self.largest else 0, dtype=np.uint64)
+
+
+def _uniform_pairs() -> list[tuple[float, float]]:
+    """Many (lo, hi): symmetric limits like the variance-scaling ones, asymmetric, tiny, huge."""
+    rng = np.random.default_rng(7)
+    pairs = [(-math.sqrt(6 / fan), math.sqrt(6 / fan)) for fan in range(1, 400, 7)]
+    for _ in range(300):
+        lo, hi = sorted(float(x) for x in rng.standard_normal(2) * 10.0 ** rng.integers(-6, 6))
+        pairs.append((lo, hi))
+    pairs += [(0.1, 0.7), (-3.0, 7.3), (1.0, 1.0000001), (0.0, 1e-30), (-1e30, 1e-3)]
+    return [(lo, hi) for lo, hi in pairs if lo < hi]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_uniform_extremes_never_reach_hi_nor_fall_below_lo(dtype: str) -> None:
+    t = np.dtype(dtype).type
+    top_gen, bottom_gen = _ExtremeGenerator(True), _ExtremeGenerator(False)
+    for lo, hi in _uniform_pairs():
+        dist = Uniform(lo, hi)
+        for method in (dist.fill_block, dist.fill_bulk):
+            top, bottom = np.empty(8, dtype), np.empty(8, dtype)
+            method(top_gen, top, engine._LOCAL)  # type: ignore[arg-type]
+            method(bottom_gen, bottom, engine._LOCAL)  # type: ignore[arg-type]
+            # In the dtype and as real numbers.
+            assert (top < t(hi)).all() and float(top.max()) < hi, (lo, hi, method)
+            assert (bottom >= t(lo)).all() and float(bottom.min()) >= lo, (lo, hi, method)
+            if t(hi) - t(lo) > 1e-3 * max(abs(t(lo)), abs(t(hi))):
+                # The scale is shortened by a few ulps at most: the top stays near hi.
+                assert float(top[0]) > hi - (hi - lo) * 64 * np.finfo(dtype).eps, (lo, hi)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_uniform_sampled_values_stay_in_lo_hi_for_many_pairs(dtype: str) -> None:
+    t = np.dtype(dtype).type
+    top = float(np.finfo(dtype).max)
+    pairs = [(lo, hi) for lo, hi in _uniform_pairs() if -top < lo and hi < top]
+    for i, (lo, hi) in enumerate(pairs[::9]):
+        for size in (SMALL_SIZE, BLOCK_SIZE + 5):
+            out = fill(np.empty(size, dtype), Uniform(lo, hi), i)
+            if t(lo) < t(hi):
+                assert (out >= t(lo)).all() and (out < t(hi)).all(), (lo, hi, size)
 
 
 def test_fill_region_matches_fill_for_truncated_normal() -> None:

@@ -352,6 +352,59 @@ def _inward(lo: float, hi: float, dtype: np.dtype[Any]) -> tuple[Any, Any]:
     return lo_d, hi_d
 
 
+def _key(x: Any) -> int:
+    """An int that orders the numbers of ``x``'s float dtype (a numpy scalar) by value."""
+    nbits: int = x.dtype.itemsize * 8
+    bits = int(x.view(f"i{x.dtype.itemsize}"))
+    return bits ^ ((bits >> (nbits - 1)) & ((1 << (nbits - 1)) - 1))
+
+
+def _of_key(key: int, dtype: np.dtype[Any]) -> Any:
+    """The number of ``dtype`` whose :func:`_key` is ``key``."""
+    nbits = dtype.itemsize * 8
+    bits = key ^ ((key >> (nbits - 1)) & ((1 << (nbits - 1)) - 1))
+    return np.array(bits, dtype=f"i{dtype.itemsize}").view(dtype)[()]
+
+
+def _last_key(pred: Callable[[int], bool], start: int, lowest: int, highest: int) -> int:
+    """The largest key ``k`` in ``[lowest, highest]`` with ``pred(k)``, or ``lowest - 1``.
+
+    ``pred`` must be monotone (true, then false, as keys grow). The search starts
+    at ``start`` and doubles its steps, so an answer a few ulps away costs a few
+    calls; a far one, about twice the bits of the dtype.
+    """
+    start = min(max(start, lowest), highest)
+    if pred(start):
+        good, step = start, 1
+        while True:  # grow until false or past the top
+            probe = good + step
+            if probe > highest:
+                bad = highest + 1
+                break
+            if not pred(probe):
+                bad = probe
+                break
+            good, step = probe, step * 2
+    else:
+        bad, step = start, 1
+        while True:
+            probe = bad - step
+            if probe < lowest:
+                good = lowest - 1
+                break
+            if pred(probe):
+                good = probe
+                break
+            bad, step = probe, step * 2
+    while bad - good > 1:  # pred(good) (or good below the range), not pred(bad)
+        mid = (good + bad) // 2
+        if pred(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
 _TWO_PI = 2.0 * math.pi
 _TWO_POW_M32 = 2.0**-32
 # Radius words below this are refined with 53 more bits (see _standard_normal_bulk).
@@ -429,6 +482,24 @@ def _remember(
     cache[key] = value
 
 
+# The largest 24-bit word of the float32 bulk path: u = k 2**-24.
+_BULK_K_MAX = (1 << 24) - 1
+
+
+def _u_max(work: np.dtype[Any]) -> Any:
+    """The largest uniform numpy's ``Generator.random`` gives in ``work``: ``1 - 2**-24`` or
+    ``1 - 2**-53``."""
+    return work.type(1.0) - work.type(np.finfo(work).epsneg)
+
+
+def _scale24(scale: Any) -> Any:
+    """``scale 2**-24`` in float32 when that product is exact (the bulk path), else ``None``."""
+    if scale.dtype != _F32:
+        return None
+    scale24 = np.float32(scale * np.float32(2.0**-24))
+    return scale24 if np.float32(scale24 * np.float32(2.0**24)) == scale else None
+
+
 class _DistributionBase:
     """A distribution the engine can fill blocks from.
 
@@ -463,11 +534,17 @@ class _DistributionBase:
 
 
 class Uniform(_DistributionBase):
-    """U[lo, hi): every value is ``>= lo`` and ``< hi`` compared in the array's dtype.
+    """U[lo, hi): every value is ``>= lo`` and ``< hi``.
 
-    ``lo + (hi - lo) * u`` for a uniform ``u`` in ``[0, 1)`` of the work dtype.
-    Rounding can carry that to ``hi``; because rounding is monotone, checking
-    the largest ``u`` once per dtype says whether a clamp pass is needed at all.
+    ``lo' + scale' * u`` for a uniform ``u`` in ``[0, 1)`` of the work dtype.
+    When the array's dtype is the work dtype (float32, float64), ``lo'`` is the
+    smallest number of the dtype ``>= lo`` and ``scale'`` the largest one
+    ``<= hi - lo`` for which the largest ``u`` still gives a value ``< hi``:
+    the scale may be shortened by a few ulps so that no value reaches ``hi``
+    (rounding is monotone, so the largest ``u`` bounds every value), and no
+    clamp pass is needed. float16 arrays are drawn in float32 and rounded; where
+    rounding can reach ``hi`` (or fall below ``lo``) a clamp pass, checked once
+    per dtype, keeps values ``>= lo`` and ``< hi`` compared in the array's dtype.
     """
 
     __slots__ = ("hi", "lo")
@@ -484,20 +561,49 @@ class Uniform(_DistributionBase):
             work = _work_dtype(dtype)
             if work == _F32 and not np.isfinite(np.float32(self.hi - self.lo)):
                 work = _F64  # (hi - lo) overflows float32: draw in float64
-            w, t = work.type, dtype.type
-            scale, lo = w(self.hi - self.lo), w(self.lo)
-            u_max = w(1.0) - w(np.finfo(work).epsneg)
-            with np.errstate(over="ignore"):
-                top, bottom = t(w(scale * u_max) + lo), t(lo)
-            below_hi = np.nextafter(t(self.hi), t(-np.inf))
-            clamp_hi = below_hi if top > below_hi else None
-            clamp_lo = t(self.lo) if bottom < t(self.lo) else None
-            # scale * 2**-24 for the bulk path, when that product is exact.
-            scale24 = w(scale * w(2.0**-24))
-            scale24 = scale24 if w(scale24 * w(2.0**24)) == scale else None
-            params = (work, _0d(scale), _0d(lo), clamp_lo, clamp_hi, scale24, work.type)
+            fitted = self._fit(work) if work == dtype else None
+            if fitted is not None:
+                scale, lo = fitted
+                clamp_lo = clamp_hi = None
+            else:
+                w, t = work.type, dtype.type
+                scale, lo = w(self.hi - self.lo), w(self.lo)
+                with np.errstate(over="ignore"):
+                    top, bottom = t(w(scale * _u_max(work)) + lo), t(lo)
+                below_hi = np.nextafter(t(self.hi), t(-np.inf))
+                clamp_hi = below_hi if top > below_hi else None
+                clamp_lo = t(self.lo) if bottom < t(self.lo) else None
+            params = (work, _0d(scale), _0d(lo), clamp_lo, clamp_hi, _scale24(scale), work.type)
             _remember(_UNIFORM_PARAMS, key, params)
         return params
+
+    def _fit(self, work: np.dtype[Any]) -> tuple[Any, Any] | None:
+        """``(scale', lo')`` whose values all lie in ``[lo, hi)`` in ``work``, or ``None``.
+
+        Checks the largest value of each path with its own formula: ``fill_block``'s
+        ``fl(fl(scale u_max) + lo)`` and ``fill_bulk``'s ``fl(fl(k_max scale24) + lo)``.
+        """
+        w = work.type
+        lo = w(self.lo)
+        if float(lo) < self.lo:
+            lo = np.nextafter(lo, w(np.inf))
+        top = np.nextafter(w(self.hi), w(-np.inf))  # the largest value allowed
+        start = w(self.hi - self.lo)
+        if not (lo <= top and np.isfinite(start)):
+            return None
+        u_max, k_max = _u_max(work), w(_BULK_K_MAX)
+
+        def fits(k: int) -> bool:
+            scale = _of_key(k, work)
+            with np.errstate(over="ignore"):
+                if w(w(scale * u_max) + lo) > top:
+                    return False
+                scale24 = _scale24(scale) if work == _F32 else None
+                return scale24 is None or bool(w(w(k_max * scale24) + lo) <= top)
+
+        zero = _key(w(0.0))
+        best = _last_key(fits, _key(start), zero, _key(start))
+        return None if best < zero else (_of_key(best, work), lo)
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, local: _ThreadState) -> None:
         work, scale, lo, clamp_lo, clamp_hi, _, work_type = self._params_for(target.dtype)
