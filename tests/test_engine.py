@@ -440,6 +440,75 @@ def test_uniform_sampled_values_stay_in_lo_hi_for_many_pairs(dtype: str) -> None
                 assert (out >= t(lo)).all() and (out < t(hi)).all(), (lo, hi, size)
 
 
+# Normal-proposal cut-offs: symmetric (screened), asymmetric (screened and
+# not), off-centre, and an interval that excludes the mean (more spares than
+# values: two Box-Muller calls per block).
+NORMAL_PROPOSALS = [
+    (0.0, 1.0, -2.0, 2.0),
+    (0.0, 1.0, -1.5, 2.5),
+    (0.0, 1.0, -0.5, 3.0),
+    (1.0, 2.0, -1.0, 9.0),
+    (0.0, 1.0, 0.2, 5.0),
+]
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_truncated_normal_proposal_is_exact_across_blocks(
+    mean: float, std: float, a: float, b: float, dtype: str
+) -> None:
+    dist = TruncatedNormal(mean, std, a, b)
+    assert dist._proposal() == "normal"
+    for size in (SMALL_SIZE, 12 * BLOCK_SIZE + 77):
+        out = fill(np.empty(size, dtype), dist, 4).astype(np.float64)
+        assert out.min() >= a and out.max() <= b, (size, out.min(), out.max())
+        law = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+        sample = out[:: max(1, size // 50_000)]
+        if dtype != "float16":  # float16 rounding is coarser than the KS test
+            assert stats.kstest(sample, law.cdf).pvalue > 1e-3, size
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b"), [*NORMAL_PROPOSALS, (0.3, 1e-3, 0.299, 0.301)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_truncated_normal_standard_bounds_are_the_exact_edges(
+    mean: float, std: float, a: float, b: float, dtype: str
+) -> None:
+    # A standardized draw z is kept iff fl(fl(z std) + mean), in the dtype, lies in
+    # [a, b]: z_lo and z_hi are the first and the last such z of the work dtype.
+    dist = TruncatedNormal(mean, std, a, b)
+    work, std_w, mean_w, lo_d, hi_d, _, standard = dist._params_for(np.dtype(dtype))
+    z_lo, z_hi = standard[0][()], standard[1][()]
+    w, t = work.type, np.dtype(dtype).type
+
+    def scaled(z: Any) -> Any:
+        return t(w(w(z * std_w[()]) + mean_w[()]))
+
+    assert lo_d <= scaled(z_lo) and scaled(z_hi) <= hi_d
+    assert scaled(np.nextafter(z_lo, w(-np.inf))) < lo_d
+    assert scaled(np.nextafter(z_hi, w(np.inf))) > hi_d
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
+def test_truncated_normal_spare_shortfall_stays_exact_and_shard_invariant(
+    mean: float, std: float, a: float, b: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Far too few spares: every block takes the rare path that draws more.
+    monkeypatch.setattr(engine, "_SPARE_SIGMAS", -40.0)
+    dist = TruncatedNormal(mean, std, a, b)
+    shape = (9, 3 * BLOCK_SIZE // 9 + 5)
+    whole = fill(np.empty(shape, np.float32), dist, 11)
+    assert whole.astype(np.float64).min() >= a and whole.astype(np.float64).max() <= b
+    law = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    assert stats.kstest(whole.ravel().astype(np.float64), law.cdf).pvalue > 1e-3
+    part = fill_region(dist, shape, (slice(2, 7), slice(None, None, 3)), 11, np.float32)
+    assert np.array_equal(part, whole[2:7, ::3])
+    paraminit.set_num_threads(1)
+    try:
+        assert np.array_equal(fill(np.empty(shape, np.float32), dist, 11), whole)
+    finally:
+        paraminit.set_num_threads(None)
+
+
 def test_fill_region_matches_fill_for_truncated_normal() -> None:
     dist = TruncatedNormal(0.0, 1.0, -2.0, 2.0)
     shape = (77, 3000)
