@@ -17,9 +17,7 @@ Every time is the best of several repeats, timed round-robin across the
 contenders: the ratios inside one run are the numbers to read on a shared
 machine. Per-call times and the thread speed-up run in fresh processes, so no
 peer's thread pool holds a core; ``OMP_WAIT_POLICY=PASSIVE`` (unless set) keeps
-torch's OpenMP workers from spinning after each call for the same reason, and
-in the throughput table every contender is timed after a 50 ms pause, by which
-the previous contender's workers (jax's XLA pool spins for a while) are idle.
+torch's OpenMP workers from spinning after each call for the same reason.
 """
 
 from __future__ import annotations
@@ -52,24 +50,17 @@ N = SHAPE[0] * SHAPE[1]
 PEERS = ("torch", "thinc", "jax", "numpy")
 
 
-def best_times(
-    funcs: list[Callable[[], object]], repeat: int, number: int = 1, settle: float = 0.0
-) -> list[float]:
+def best_times(funcs: list[Callable[[], object]], repeat: int, number: int = 1) -> list[float]:
     """Best seconds per call of each function, timed round-robin.
 
     Interleaving the repeats means a burst of load from another process hits
-    every contender alike, so ratios within one run stay meaningful. ``settle``
-    seconds of sleep before each timing let the previous contender's worker
-    threads go idle: jax's XLA pool spins on the cores for a while after each
-    call, which slowed whichever two-threaded contender ran next by up to 20 %.
+    every contender alike, so ratios within one run stay meaningful.
     """
     for func in funcs:
         func()  # warm-up: caches, thread pools, jit
     best = [float("inf")] * len(funcs)
     for _ in range(repeat):
         for i, func in enumerate(funcs):
-            if settle:
-                time.sleep(settle)
             start = time.perf_counter()
             for _ in range(number):
                 func()
@@ -262,8 +253,7 @@ def throughput_table(repeat: int) -> list[str]:
             continue
         peers = [p for p in PEERS if p in f.peers]
         ours_call = f.ours
-        contenders = [lambda c=ours_call: c(data), *(f.peers[p][1] for p in peers)]
-        times = best_times(contenders, repeat, settle=0.05)
+        times = best_times([lambda c=ours_call: c(data), *(f.peers[p][1] for p in peers)], repeat)
         ours = N / times[0] / 1e6
         cells = []
         for peer in PEERS:
