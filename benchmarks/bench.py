@@ -17,7 +17,9 @@ Every time is the best of several repeats, timed round-robin across the
 contenders: the ratios inside one run are the numbers to read on a shared
 machine. Per-call times and the thread speed-up run in fresh processes, so no
 peer's thread pool holds a core; ``OMP_WAIT_POLICY=PASSIVE`` (unless set) keeps
-torch's OpenMP workers from spinning after each call for the same reason.
+torch's OpenMP workers from spinning after each call for the same reason, and
+in the throughput table each timing starts 50 ms after the previous call (the
+main thread spins meanwhile), by when jax's spinning XLA workers have stopped.
 """
 
 from __future__ import annotations
@@ -50,17 +52,26 @@ N = SHAPE[0] * SHAPE[1]
 PEERS = ("torch", "thinc", "jax", "numpy")
 
 
-def best_times(funcs: list[Callable[[], object]], repeat: int, number: int = 1) -> list[float]:
+def best_times(
+    funcs: list[Callable[[], object]], repeat: int, number: int = 1, settle: float = 0.0
+) -> list[float]:
     """Best seconds per call of each function, timed round-robin.
 
     Interleaving the repeats means a burst of load from another process hits
-    every contender alike, so ratios within one run stay meaningful.
+    every contender alike, so ratios within one run stay meaningful. Before
+    each timing the main thread spins for ``settle`` seconds: jax's XLA
+    workers keep spinning on the cores for 10-50 ms after each call, which
+    slowed the two-threaded contender after jax by up to 25 %. (Sleeping
+    instead lets the cores go idle, and waking them costs every contender.)
     """
     for func in funcs:
         func()  # warm-up: caches, thread pools, jit
     best = [float("inf")] * len(funcs)
     for _ in range(repeat):
         for i, func in enumerate(funcs):
+            until = time.perf_counter() + settle
+            while time.perf_counter() < until:
+                pass
             start = time.perf_counter()
             for _ in range(number):
                 func()
@@ -253,7 +264,8 @@ def throughput_table(repeat: int) -> list[str]:
             continue
         peers = [p for p in PEERS if p in f.peers]
         ours_call = f.ours
-        times = best_times([lambda c=ours_call: c(data), *(f.peers[p][1] for p in peers)], repeat)
+        contenders = [lambda c=ours_call: c(data), *(f.peers[p][1] for p in peers)]
+        times = best_times(contenders, repeat, settle=0.05)
         ours = N / times[0] / 1e6
         cells = []
         for peer in PEERS:
