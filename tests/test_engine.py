@@ -509,6 +509,28 @@ def test_truncated_normal_spare_shortfall_stays_exact_and_shard_invariant(
         paraminit.set_num_threads(None)
 
 
+@pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
+@pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
+def test_truncated_normal_paths_for_one_and_several_threads_agree(
+    mean: float, std: float, a: float, b: float, sigmas: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Alone, a thread tests only screened Box-Muller pairs; sharing a fill, it
+    # uses np.place over the whole block. Both must give the same bits.
+    monkeypatch.setattr(engine, "_SPARE_SIGMAS", sigmas)
+    dist = TruncatedNormal(mean, std, a, b)
+    local = engine._LOCAL
+    results = []
+    for parallel in (False, True):
+        out = np.empty(BLOCK_SIZE - 3, np.float32)
+        local.parallel = parallel
+        try:
+            dist.fill_bulk(local.sfc_at(5, 2), out, local)
+        finally:
+            local.parallel = False
+        results.append(out)
+    assert np.array_equal(results[0], results[1])
+
+
 def test_fill_region_matches_fill_for_truncated_normal() -> None:
     dist = TruncatedNormal(0.0, 1.0, -2.0, 2.0)
     shape = (77, 3000)

@@ -244,8 +244,13 @@ def _run_parallel(work: Callable[[range], None], n_items: int) -> None:
     )
 
     def worker() -> None:
-        for chunk in chunks:  # list_iterator.__next__ is atomic under the GIL
-            work(chunk)
+        local = _LOCAL
+        local.parallel = True
+        try:
+            for chunk in chunks:  # list_iterator.__next__ is atomic under the GIL
+                work(chunk)
+        finally:
+            local.parallel = False
 
     futures = _submit(threads - 1, worker)
     try:
@@ -301,6 +306,8 @@ class _ThreadState(threading.local):
         self.small = (self.philox_inner, self.philox, self.philox_state, self.philox_generator)
         self.scratch: dict[tuple[str, np.dtype[Any]], np.ndarray[Any, Any]] = {}
         self.capture: _Capture | None = None
+        # True while this thread works on a fill shared out over several threads.
+        self.parallel = False
 
     def philox_at(self, seed: int, block: int, lane: int = 0) -> np.random.Generator:
         """The Philox generator keyed by ``seed`` at counter ``(0, 0, block, lane)``."""
@@ -860,7 +867,7 @@ class TruncatedNormal(_DistributionBase):
         else:
             _standard_normal_bulk(g, buf, local)
             _standard_normal_bulk(g, spare, local)
-        if radius is not None and screen is not None:
+        if radius is not None and screen is not None and not local.parallel:
             half = (n + spares) // 2
             pairs = np.flatnonzero(np.greater(radius, screen))
             # Value j (a cosine) and value j + half (its sine, if before n) of each
@@ -871,22 +878,44 @@ class TruncatedNormal(_DistributionBase):
             where = np.concatenate((pairs, pairs[:cut] + half))
             outside = self._outside(buf.take(where), z_lo, z_hi, symmetric)
             bad = where.take(np.flatnonzero(outside))
+            if bad.size:
+                good = self._good_spares(g, spare, bad.size, local, bulk, params)
+                buf[bad] = good[: bad.size]
         else:
-            bad = np.flatnonzero(self._outside(buf, z_lo, z_hi, symmetric))
-        if bad.size:
-            good = spare[self._inside(spare, z_lo, z_hi, symmetric)]
-            while good.size < bad.size:  # rare: draw more spares
-                more = local.scratch_for("tn_more", work, 2 * (bad.size - good.size) + 64)
-                if bulk:
-                    _standard_normal_bulk(g, more, local)
-                else:
-                    g.standard_normal(out=more, dtype=work.type)
-                good = np.concatenate((good, more[self._inside(more, z_lo, z_hi, symmetric)]))
-            buf[bad] = good[: bad.size]
+            # The same values by fewer numpy calls: np.place fills the draws
+            # outside, in ascending order, with the good spares in order. It
+            # takes longer alone (a branch per value outside), but one long call
+            # that releases the GIL beats a dozen short ones on several threads.
+            outside = self._outside(buf, z_lo, z_hi, symmetric)
+            count = int(np.count_nonzero(outside))
+            if count:
+                np.place(buf, outside, self._good_spares(g, spare, count, local, bulk, params))
         np.multiply(buf, std, buf)
         np.add(buf, mean, buf)
         if buf is not target:
             target[...] = buf
+
+    def _good_spares(
+        self,
+        g: np.random.Generator,
+        spare: FloatArray,
+        count: int,
+        local: _ThreadState,
+        bulk: bool,
+        params: tuple[Any, ...],
+    ) -> FloatArray:
+        """The spares inside ``[z_lo, z_hi]`` in order, at least ``count`` of them:
+        a shortfall (rare) is made up by further draws of ``g``."""
+        work, _, _, _, _, _, (z_lo, z_hi, symmetric, _, _) = params
+        good: FloatArray = spare[self._inside(spare, z_lo, z_hi, symmetric)]
+        while good.size < count:
+            more = local.scratch_for("tn_more", work, 2 * (count - good.size) + 64)
+            if bulk:
+                _standard_normal_bulk(g, more, local)
+            else:
+                g.standard_normal(out=more, dtype=work.type)
+            good = np.concatenate((good, more[self._inside(more, z_lo, z_hi, symmetric)]))
+        return good
 
     @staticmethod
     def _inside(values: FloatArray, z_lo: Any, z_hi: Any, symmetric: bool) -> Any:
