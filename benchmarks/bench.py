@@ -248,6 +248,7 @@ def families(data: np.ndarray[Any, Any]) -> list[Family]:
         jitted(jinit.constant(0.5)) if has_jax else None,
         ("ndarray.fill(0.5)", lambda: data.fill(0.5)),
         ("constant_", "-", "constant"),
+        value=0.5,
     )
     return out
 
@@ -382,7 +383,7 @@ def memory_table(gib: float) -> list[str]:
         "constant_init",
     ]
     for name in names:
-        call = paraminit_call(name)
+        call = paraminit_call(name, **({"value": 0.5} if name == "constant_init" else {}))
         if call is None:
             continue
         peak = _traced_peak(lambda call=call: call(data))
