@@ -275,7 +275,7 @@ def _peak_bytes(action: Callable[[], object]) -> int:
 DISTRIBUTIONS = [
     Uniform(-0.1, 0.1),
     Normal(0.0, 0.02),
-    TruncatedNormal(0.0, 1.0, -2.0, 2.0),  # normal proposal, ~5 % redrawn
+    TruncatedNormal(0.0, 1.0, -2.0, 2.0),  # normal proposal, ~5 % replaced by spares
     TruncatedNormal(0.0, 1.0, 0.5, 0.7),  # uniform proposal
     TruncatedNormal(0.0, 1.0, 4.0, 9.0),  # exponential tail proposal
 ]
