@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import paraminit
+from _tables import NAMED_SCALING
 from paraminit import calculate_gain, compute_fans, layout_axes
 
 # torch.nn.init.calculate_gain, value for value (torch 2.x, printed with repr()).
@@ -90,17 +91,7 @@ def test_layout_axes_rejects_unknown_layouts() -> None:
 
 @pytest.mark.parametrize(
     "init",
-    [
-        paraminit.xavier_uniform_init,
-        paraminit.xavier_normal_init,
-        paraminit.glorot_normal_init,
-        paraminit.kaiming_uniform_init,
-        paraminit.kaiming_normal_init,
-        paraminit.he_uniform_init,
-        paraminit.he_normal_init,
-        paraminit.lecun_uniform_init,
-        paraminit.lecun_normal_init,
-    ],
+    NAMED_SCALING,
 )
 def test_every_fan_based_initializer_reads_the_layout(init: Any) -> None:
     # A keras kernel (kh, kw, in, out) gets what its torch transpose (out, in, kh, kw) gets.

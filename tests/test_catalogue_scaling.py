@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 import paraminit
+from _tables import NAMED_SCALING
 from paraminit.initializers import TRUNCATED_STD_FACTOR
 
 # name -> (the function, its arguments, (scale, mode, distribution)): the spec, written out
@@ -163,18 +164,7 @@ def test_normal_init_with_an_explicit_fan_in_ignores_the_shape() -> None:
 
 @pytest.mark.parametrize(
     "func",
-    [
-        paraminit.variance_scaling_init,
-        paraminit.xavier_uniform_init,
-        paraminit.xavier_normal_init,
-        paraminit.glorot_normal_init,
-        paraminit.kaiming_uniform_init,
-        paraminit.kaiming_normal_init,
-        paraminit.he_uniform_init,
-        paraminit.he_normal_init,
-        paraminit.lecun_uniform_init,
-        paraminit.lecun_normal_init,
-    ],
+    [paraminit.variance_scaling_init, *NAMED_SCALING],
 )
 @pytest.mark.parametrize("shape", [(5,), ()])
 def test_fans_need_two_dimensions(func: Callable[..., Any], shape: tuple[int, ...]) -> None:
