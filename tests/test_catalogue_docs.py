@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import re
-from pathlib import Path
 
 import pytest
 from confection import Config
 
 import paraminit
+from _docs import documented_arguments, function_sections, signature_arguments
 from paraminit import registry
 
-DOC = (Path(__file__).parent.parent / "docs" / "initializers.md").read_text()
-SECTIONS = dict(
-    re.findall(r"^### (\w+) \{#\w+ tag=\"function\"\}\n(.*?)(?=^##)", DOC + "\n##", re.S | re.M)
-)
+SECTIONS = function_sections("initializers.md")
 INITIALIZERS = sorted(
     {registry.initializers.get(n).func.__name__ for n in registry.initializers.names()}
 )
@@ -27,15 +23,7 @@ def test_every_registered_initializer_has_a_section() -> None:
 
 @pytest.mark.parametrize("name", INITIALIZERS)
 def test_the_argument_table_lists_the_signature_in_order(name: str) -> None:
-    rows = re.findall(r"^\| (`\w+`|_keyword-only_) ", SECTIONS[name], re.M)
-    documented = [row.strip("`") for row in rows]
-    params = inspect.signature(getattr(paraminit, name)).parameters.values()
-    expected: list[str] = []
-    for param in params:
-        if param.kind is inspect.Parameter.KEYWORD_ONLY and "_keyword-only_" not in expected:
-            expected.append("_keyword-only_")
-        expected.append(param.name)
-    assert documented == expected
+    assert documented_arguments(SECTIONS[name]) == signature_arguments(getattr(paraminit, name))
 
 
 @pytest.mark.parametrize("name", INITIALIZERS)
