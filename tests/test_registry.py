@@ -301,3 +301,12 @@ def test_unknown_name_lookup_suggests_close_matches() -> None:
 
     with pytest.raises(catalogue.RegistryError, match=r"did you mean 'normal_init'"):
         registry.initializers.get("normal_int")
+
+
+def test_close_matches_follow_the_form_of_the_name_given() -> None:
+    unversioned = registry.initializers.close_matches("unifrom_init")
+    assert unversioned[0] == "uniform_init"
+    assert not any(".v" in name for name in unversioned)
+    versioned = registry.initializers.close_matches("uniform_init.v7")
+    assert versioned[0] == "uniform_init.v1"
+    assert all(".v" in name for name in versioned)

@@ -325,9 +325,11 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         return self.resolve_name(name) is not None
 
     def close_matches(self, name: str) -> list[str]:
+        """Known names like ``name``: versioned ones for a versioned ``name``, else bases."""
         names = self.names()
-        bases = sorted({m["base"] for n in names if (m := _VERSIONED.match(n))})
-        return difflib.get_close_matches(name, names + bases, n=5, cutoff=0.6)
+        if not _VERSIONED.match(name):
+            names = sorted({m["base"] for n in names if (m := _VERSIONED.match(n))})
+        return difflib.get_close_matches(name, names, n=5, cutoff=0.6)
 
     def get(self, name: str) -> RegisteredFunction:
         versioned = self.resolve_name(name)
