@@ -310,3 +310,13 @@ def test_close_matches_follow_the_form_of_the_name_given() -> None:
     versioned = registry.initializers.close_matches("uniform_init.v7")
     assert versioned[0] == "uniform_init.v1"
     assert all(".v" in name for name in versioned)
+
+
+def test_a_resolved_partial_pickles_for_process_pools() -> None:
+    import pickle
+
+    init = resolve(block("uniform_init", lo=-1, hi=1, seed=3))["layer"]["init"]
+    again = pickle.loads(pickle.dumps(init))
+    assert isinstance(again, InitializerPartial)
+    assert (again.name, again.func, again.keywords) == (init.name, init.func, init.keywords)
+    np.testing.assert_array_equal(again(np.empty(7)), init(np.empty(7)))
