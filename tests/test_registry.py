@@ -320,3 +320,15 @@ def test_a_resolved_partial_pickles_for_process_pools() -> None:
     assert isinstance(again, InitializerPartial)
     assert (again.name, again.func, again.keywords) == (init.name, init.func, init.keywords)
     np.testing.assert_array_equal(again(np.empty(7)), init(np.empty(7)))
+
+
+def test_fill_validates_the_whole_config_like_resolve() -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        registry.fill(Config().from_str(NESTED))
+    assert len(caught.value.errors) == 4
+
+
+def test_fill_adds_the_defaults_of_valid_blocks() -> None:
+    filled = registry.fill(Config().from_str(block("uniform_init", seed=1)))
+    assert filled["layer"]["init"]["lo"] == -0.1
+    assert filled["layer"]["init"]["hi"] == 0.1

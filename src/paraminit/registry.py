@@ -416,19 +416,29 @@ class registry(confection.registry):
         yield from _walk(owned, tree, [])
 
     @classmethod
-    def resolve(
+    def fill(
         cls,
         config: Config | dict[str, dict[str, Any]],
         *,
         schema: Any = None,
         overrides: dict[str, Any] | None = None,
+        interpolate: bool = False,
         validate: bool = True,
-    ) -> dict[str, Any]:
-        """Validate the whole config, then resolve it with confection."""
+    ) -> Config:
+        """Validate the whole config, then fill in defaults with confection.
+
+        ``resolve`` fills first, so it validates here too, before anything is resolved.
+        """
         overrides = dict(overrides or {})
         if validate:
             cls.validate(config, overrides=overrides)
-        return super().resolve(config, schema=schema, overrides=overrides, validate=validate)
+        return super().fill(
+            config,
+            schema=schema,
+            overrides=overrides,
+            interpolate=interpolate,
+            validate=validate,
+        )
 
 
 def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
