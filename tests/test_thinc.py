@@ -6,6 +6,7 @@ import copy
 import importlib.metadata
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -382,3 +383,17 @@ def test_without_thinc_the_bridge_names_the_extra_and_paraminit_imports_alone() 
         text=True,
     )
     assert imported.stdout.strip() == "False"
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "thinc.md"
+
+
+def test_the_docs_name_every_builtin_and_their_python_example_runs() -> None:
+    text = DOCS.read_text()
+    for base in {name.rsplit(".v", 1)[0] for name in builtin_names()}:
+        assert f"`{base}`" in text, base
+    blocks = re.findall(r"```python\n(.*?)```", text.split("## In Python", 1)[1], re.S)
+    assert blocks
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, str(DOCS), "exec"), namespace)
