@@ -246,6 +246,15 @@ def test_the_python_adapter_takes_a_name_or_a_function() -> None:
     )
 
 
+def test_the_python_adapter_takes_an_initializer_resolved_from_a_paraminit_config() -> None:
+    config = paraminit.Config({"init": {"@initializers": "uniform_init.v1", "lo": -0.2, "hi": 0.2}})
+    resolved = paraminit.registry.resolve(config)["init"]
+    out = initializer(resolved, seed=3)(thinc_api.NumpyOps(), (6, 2))
+    assert np.array_equal(
+        out, paraminit.uniform_init(np.empty((6, 2), "float32"), -0.2, 0.2, seed=3)
+    )
+
+
 def test_a_thinc_layer_built_in_python_uses_the_adapter() -> None:
     layer = thinc_api.Linear(6, 5, init_W=initializer("lecun_uniform_init", seed=4))
     layer.initialize()
@@ -326,6 +335,8 @@ def test_entry_point_attributes_map_to_registry_names() -> None:
     assert factories.he_normal_init.registered is factory("he_normal_init.v1").registered
     with pytest.raises(AttributeError):
         factories.__wrapped__  # noqa: B018
+    with pytest.raises(AttributeError, match=r"did you mean 'he_normal_init\.v1'"):
+        factories.he_normol_init_v1  # noqa: B018
 
 
 def test_a_plugin_declaring_the_thinc_entry_point_resolves_in_thinc(plugin_path: Path) -> None:

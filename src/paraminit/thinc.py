@@ -27,13 +27,14 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+import catalogue
 import numpy as np
 
 try:
     import thinc  # noqa: F401
 except ImportError as err:
     raise ImportError(
-        "paraminit.thinc needs thinc 8.3, which is not installed: pip install 'paraminit[thinc]'"
+        f"paraminit.thinc needs thinc 8.3 ({err}): pip install 'paraminit[thinc]'"
     ) from err
 
 from confection import ConfigValidationError
@@ -162,7 +163,11 @@ class _Factories:
             raise AttributeError(attribute)
         match = _ATTRIBUTE_VERSION.match(attribute)
         name = f"{match['base']}.v{match['version']}" if match else attribute
-        return factory(name)
+        try:
+            return factory(name)
+        except catalogue.RegistryError as err:
+            # The attribute protocol (hasattr, entry-point loading) expects AttributeError.
+            raise AttributeError(str(err)) from err
 
 
 factories = _Factories()
@@ -175,14 +180,19 @@ def initializer(
     """A paraminit initializer with ``arguments``, as thinc's ``init(ops, shape)`` callable.
 
     ``name_or_function`` is a registered name (``"he_normal_init"``,
-    ``"he_normal_init.v1"``) or a registered function (``paraminit.he_normal_init``
-    or a plugin's). The arguments are validated now, as in a config block.
+    ``"he_normal_init.v1"``), a registered function (``paraminit.he_normal_init``
+    or a plugin's), or an initializer resolved from a paraminit config (an
+    :class:`~paraminit.InitializerPartial`, whose arguments ``arguments`` update).
+    The arguments are validated now, as in a config block.
 
     >>> from thinc.api import Linear
     >>> layer = Linear(64, 32, init_W=initializer("he_normal_init", seed=0))
     """
     if isinstance(name_or_function, str):
         return factory(name_or_function)(**arguments)
+    if isinstance(name_or_function, InitializerPartial):
+        configured = {**name_or_function.keywords, **arguments}
+        return factory(name_or_function.name)(**configured)
     if callable(name_or_function):
         return factory(_registered_name(name_or_function))(**arguments)
     raise TypeError(
