@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import paraminit
 
@@ -165,6 +166,36 @@ def test_thincs_own_names_still_resolve_to_thincs_functions(name: str, factory_n
     config = thinc_api.Config({"init": {"@initializers": name}})
     resolved = registry.resolve(config)["init"]
     assert resolved.func is getattr(thinc.initializers, name.removesuffix(".v1"))
+
+
+@pytest.mark.parametrize(
+    ("thinc_name", "paraminit_block"),
+    [
+        ("glorot_uniform_init.v1", {}),
+        ("he_uniform_init.v1", {}),
+        ("lecun_uniform_init.v1", {}),
+        ("glorot_normal_init.v1", {"@initializers": "paraminit.xavier_normal_init.v1"}),
+        (
+            "he_normal_init.v1",
+            {"@initializers": "paraminit.kaiming_normal_init.v1", "nonlinearity": "relu"},
+        ),
+        (
+            "lecun_normal_init.v1",
+            {"@initializers": "paraminit.variance_scaling_init.v1", "distribution": "normal"},
+        ),
+    ],
+)
+def test_the_docs_counterparts_of_thincs_names_draw_from_the_same_distribution(
+    thinc_name: str, paraminit_block: dict[str, str]
+) -> None:
+    block = paraminit_block or {"@initializers": f"paraminit.{thinc_name}"}
+    config = thinc_api.Config({"thinc": {"@initializers": thinc_name}, "ours": block})
+    resolved = registry.resolve(config)
+    ops = thinc_api.NumpyOps()
+    thinc_api.fix_random_seed(0)
+    theirs = resolved["thinc"](ops, (384, 256)).ravel()
+    ours = resolved["ours"](ops, (384, 256)).ravel()
+    assert stats.ks_2samp(theirs, ours).pvalue > 1e-3
 
 
 def builtin_names() -> set[str]:
