@@ -22,6 +22,8 @@ from spacy.training.initialize import init_nlp  # noqa: E402
 from spacy.util import load_model_from_config  # noqa: E402
 from thinc.api import Config, fix_random_seed  # noqa: E402
 
+from _bad_blocks import BAD_BLOCKS  # noqa: E402
+
 PIPELINE = """
 [nlp]
 lang = "en"
@@ -189,26 +191,6 @@ def test_the_training_seed_of_the_config_fixes_the_weights(tmp_path: Path) -> No
     assert_same_seed_same_weights_other_seed_other_weights(
         init_with_seed(1), init_with_seed(1), init_with_seed(2)
     )
-
-
-BAD_BLOCKS = {
-    "negative std": (
-        'init_W]\n@initializers = "paraminit.random_normal_init.v1"\nstd = -1.0',
-        ["paraminit.random_normal_init.v1", "std", "-1.0", "greater than or equal to 0"],
-    ),
-    "lo >= hi": (
-        'init_W]\n@initializers = "paraminit.uniform_init.v1"\nlo = 0.2\nhi = -0.2',
-        ["paraminit.uniform_init.v1", "hi", "-0.2", "must be greater than lo=0.2"],
-    ),
-    "unknown argument": (
-        'init_W]\n@initializers = "paraminit.he_normal_init.v1"\nsd = 0.1',
-        ["paraminit.he_normal_init.v1", "init_W -> sd", "unexpected argument"],
-    ),
-    "unknown name": (
-        'init_W]\n@initializers = "paraminit.he_normol_init.v1"',
-        ["paraminit.he_normol_init.v1", "initializers"],
-    ),
-}
 
 
 @pytest.mark.parametrize("case", BAD_BLOCKS, ids=list(BAD_BLOCKS))

@@ -23,6 +23,7 @@ import paraminit
 thinc_api = pytest.importorskip("thinc.api", reason="thinc is not installed: pip install '.[test]'")
 import thinc.initializers  # noqa: E402
 
+from _bad_blocks import BAD_BLOCKS  # noqa: E402
 from paraminit.thinc import (  # noqa: E402
     ThincFactory,
     ThincInitializer,
@@ -231,26 +232,6 @@ def test_no_entry_point_takes_an_unprefixed_name() -> None:
     for entry_point in importlib.metadata.entry_points(group="thinc_initializers"):
         if entry_point.value.startswith("paraminit."):
             assert entry_point.name.startswith("paraminit."), entry_point
-
-
-BAD_BLOCKS = {
-    "negative std": (
-        'init_W]\n@initializers = "paraminit.random_normal_init.v1"\nstd = -1.0',
-        ["paraminit.random_normal_init.v1", "std", "-1.0", "greater than or equal to 0"],
-    ),
-    "lo >= hi": (
-        'init_W]\n@initializers = "paraminit.uniform_init.v1"\nlo = 0.5\nhi = 0.5',
-        ["paraminit.uniform_init.v1", "hi", "0.5", "must be greater than lo=0.5"],
-    ),
-    "unknown argument": (
-        'init_W]\n@initializers = "paraminit.uniform_init.v1"\nlow = -0.5',
-        ["paraminit.uniform_init.v1", "init_W -> low", "unexpected argument"],
-    ),
-    "unknown name": (
-        'init_W]\n@initializers = "paraminit.he_normol_init.v1"',
-        ["paraminit.he_normol_init.v1", "initializers"],
-    ),
-}
 
 
 @pytest.mark.parametrize("case", BAD_BLOCKS, ids=list(BAD_BLOCKS))
