@@ -30,8 +30,8 @@ from confection import ConfigValidationError
 
 from .build import Model, OverrideError, build, parse_override_value
 from .diagnostics import Diagnosis, diagnose, expected_density
-from .introspect import close_matches, describe_all, find
-from .registry import PluginError
+from .introspect import describe_all, find, known_names
+from .registry import PluginError, did_you_mean
 
 __all__ = ["main"]
 
@@ -308,9 +308,8 @@ def cmd_list(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 def cmd_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     entry = find(args.name)
     if entry is None:
-        hint = close_matches(args.name)
-        did_you_mean = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-        raise UsageError(f"no initializer or layer named {args.name!r}{did_you_mean}")
+        hint = did_you_mean(args.name, known_names())
+        raise UsageError(f"no initializer or layer named {args.name!r}{hint}")
     if args.json:
         print(json.dumps(entry, indent=2, default=str))
         return EXIT_OK

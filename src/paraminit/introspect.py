@@ -146,5 +146,6 @@ def find(name: str) -> dict[str, Any] | None:
     return None
 
 
-def close_matches(name: str) -> list[str]:
-    return [m for reg in registry.owned().values() for m in reg.close_matches(name)]
+def known_names() -> list[str]:
+    """Every versioned name of every registry paraminit owns (nothing is imported)."""
+    return [n for reg in registry.owned().values() for n in reg.names()]
