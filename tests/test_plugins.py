@@ -116,9 +116,7 @@ except ConfigValidationError as err:
 """,
     )
     assert result.returncode == 0, result.stderr
-    assert "layer -> init -> value\tInput should be greater than 0, got -2.0 [scaled_init.v1]" in (
-        result.stdout
-    )
+    assert "layer -> init -> value\tmust be > 0, got -2.0 [scaled_init.v1]" in (result.stdout)
     assert "layer -> init -> colour\tunexpected argument for scaled_init.v1" in result.stdout
 
 

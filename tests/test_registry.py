@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Annotated, Any
 
 import annotated_types as at
@@ -12,6 +13,7 @@ from confection import Config
 
 import paraminit
 from paraminit import ConfigValidationError, InitializerPartial, registry
+from paraminit.arguments import ArgumentError
 from paraminit.registry import PluginError
 
 SEED_NAMES = ["normal_init", "xavier_uniform_init", "zero_init", "uniform_init"]
@@ -103,7 +105,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         block("normal_init.v1", fan_in=0),
-        [("layer -> init -> fan_in", "greater than 0", "0", "normal_init.v1")],
+        [("layer -> init -> fan_in", "must be > 0", "0", "normal_init.v1")],
         id="zero-fan-in",
     ),
     pytest.param(
@@ -113,7 +115,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         block("uniform_init", seed=-4),
-        [("layer -> init -> seed", "greater than or equal to 0", "-4", "uniform_init.v1")],
+        [("layer -> init -> seed", "must be >= 0", "-4", "uniform_init.v1")],
         id="negative-seed",
     ),
     pytest.param(
@@ -198,7 +200,7 @@ width = -3
 @initializers = "normal_init"
 fan_in = ${vars.width}
 """
-    with pytest.raises(ConfigValidationError, match=r"layer -> init -> fan_in\tInput should be"):
+    with pytest.raises(ConfigValidationError, match=r"layer -> init -> fan_in\tmust be > 0"):
         resolve(text)
 
 
@@ -266,7 +268,7 @@ def test_register_initializer_leaves_the_function_as_written(scratch_names: None
     init = resolve(block("filled_init", value=3.5))["layer"]["init"]
     assert init.func is filled_init
     assert (init(np.zeros(4)) == 3.5).all()
-    with pytest.raises(ConfigValidationError, match=r"layer -> init -> value\t.*greater than or"):
+    with pytest.raises(ConfigValidationError, match=r"layer -> init -> value\tmust be >= 0"):
         resolve(block("filled_init.v1", value=-1))
 
 
@@ -332,3 +334,21 @@ def test_fill_adds_the_defaults_of_valid_blocks() -> None:
     filled = registry.fill(Config().from_str(block("uniform_init", seed=1)))
     assert filled["layer"]["init"]["lo"] == -0.1
     assert filled["layer"]["init"]["hi"] == 0.1
+
+
+@pytest.mark.parametrize(
+    "name, argument, value, config_value, rule",
+    [
+        ("normal_init", "fan_in", 0, "0", "must be > 0"),
+        ("normal_init", "seed", -4, "-4", "must be >= 0"),
+        ("random_normal_init", "std", math.inf, "Infinity", "must be finite"),
+    ],
+)
+def test_a_constraint_reads_the_same_from_python_and_from_a_config(
+    name: str, argument: str, value: object, config_value: str, rule: str
+) -> None:
+    with pytest.raises(ArgumentError, match=f"'{argument}' {rule}, got"):
+        getattr(paraminit, name)(np.zeros((2, 2), np.float32), **{argument: value})
+    with pytest.raises(ConfigValidationError) as config:
+        resolve(block(name, **{argument: config_value}))
+    assert f"layer -> init -> {argument}\t{rule}, got" in str(config.value)

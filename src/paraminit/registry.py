@@ -19,7 +19,6 @@ import functools
 import importlib.metadata
 import inspect
 import re
-import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -29,7 +28,7 @@ import confection
 from confection import Config, ConfigValidationError
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
-from .arguments import CALL_TIME
+from .arguments import CALL_TIME, Rule, rule_for
 from .validation import FieldError, format_field_error, iter_config_errors, raise_config_errors
 
 __all__ = [
@@ -120,10 +119,13 @@ class RegisteredFunction:
             for p in params
             if p.kind is not inspect.Parameter.VAR_KEYWORD
         }
+        self._rules: dict[str, Rule] = {
+            name: rule_for(p.annotation) for name, p in self.parameters.items()
+        }
         # confection reads the config arguments from this signature; it gets the
         # plain types, the constraints are checked here before it runs.
         self.__signature__ = inspect.Signature(
-            [p.replace(annotation=_strip_annotated(p.annotation)) for p in self.parameters.values()]
+            [p.replace(annotation=self._rules[p.name].plain) for p in self.parameters.values()]
         )
 
     @functools.cached_property
@@ -170,7 +172,9 @@ class RegisteredFunction:
             try:
                 values[key] = adapter.validate_python(value)
             except ValidationError as err:
-                rule = "; ".join(e["msg"] for e in err.errors())
+                # A broken constraint reads as in a Python call's error ("must be > 0");
+                # a wrong type keeps pydantic's words.
+                rule = self._rules[key].broken_constraint(value) or "; ".join(e["msg"] for e in err.errors())
                 errors.append(FieldError(key, rule, value))
         for key, p in self.parameters.items():
             if (
@@ -219,16 +223,6 @@ class RegisteredFunction:
 
     def __repr__(self) -> str:
         return f"<registered {self.name}: {self.func.__module__}.{self.func.__qualname__}>"
-
-
-def _strip_annotated(annotation: Any) -> Any:
-    """``annotation`` without ``Annotated`` metadata, also inside a union."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        return typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        stripped = tuple(_strip_annotated(a) for a in typing.get_args(annotation))
-        return typing.Union[stripped]  # noqa: UP007
-    return annotation
 
 
 def close_matches(name: str, known: Iterable[str]) -> list[str]:
