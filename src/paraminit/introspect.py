@@ -14,8 +14,9 @@ import types
 import typing
 from typing import Any
 
-from pydantic import AllowInfNan, ConfigDict, TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
+from .arguments import rule_for
 from .engine import MAX_SEED
 from .registry import FunctionRegistry, PluginError, RegisteredFunction, registry
 
@@ -25,9 +26,8 @@ _ARBITRARY = ConfigDict(arbitrary_types_allowed=True)
 
 
 def _type_name(annotation: Any) -> str:
+    """``annotation`` (without ``Annotated`` metadata) as a word for people."""
     origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _type_name(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         return " | ".join(_type_name(a) for a in typing.get_args(annotation))
     if origin is typing.Literal:
@@ -65,15 +65,6 @@ def _constraints(schema: dict[str, Any]) -> list[str]:
     return found
 
 
-def _is_finite(annotation: Any) -> bool:
-    if typing.get_origin(annotation) is typing.Annotated:
-        return any(
-            isinstance(m, AllowInfNan) and not m.allow_inf_nan
-            for m in typing.get_args(annotation)[1:]
-        )
-    return any(_is_finite(a) for a in typing.get_args(annotation))
-
-
 def _default(value: Any) -> Any:
     if value is inspect.Parameter.empty:
         return None
@@ -86,17 +77,18 @@ def _default(value: Any) -> Any:
 def describe_argument(param: inspect.Parameter) -> dict[str, Any]:
     """One argument: name, type, required, default, constraints (and its JSON schema)."""
     annotation = param.annotation
+    rule = rule_for(annotation)
     try:
         schema: dict[str, Any] | None = TypeAdapter(annotation, config=_ARBITRARY).json_schema()
     except Exception:  # callables and layers have no JSON schema
         schema = None
     constraints = _constraints(schema or {})
-    if _is_finite(annotation):
+    if rule.finite:
         constraints.insert(0, "finite")
     variadic = param.kind is inspect.Parameter.VAR_POSITIONAL
     return {
         "name": f"*{param.name}" if variadic else param.name,
-        "type": _type_name(annotation),
+        "type": _type_name(rule.plain),
         "required": param.default is inspect.Parameter.empty and not variadic,
         "default": _default(param.default),
         "constraints": constraints,

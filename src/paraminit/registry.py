@@ -174,7 +174,9 @@ class RegisteredFunction:
             except ValidationError as err:
                 # A broken constraint reads as in a Python call's error ("must be > 0");
                 # a wrong type keeps pydantic's words.
-                rule = self._rules[key].broken_constraint(value) or "; ".join(e["msg"] for e in err.errors())
+                rule = self._rules[key].broken_constraint(value) or "; ".join(
+                    e["msg"] for e in err.errors()
+                )
                 errors.append(FieldError(key, rule, value))
         for key, p in self.parameters.items():
             if (
