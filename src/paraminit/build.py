@@ -22,6 +22,7 @@ import numpy as np
 from confection import Config, ConfigValidationError
 
 from .contract import FloatArray
+from .diagnostics import expected_density
 from .engine import check_seed, next_seed
 from .layers import Initializer, Layer, ParamSpec, ShapeError
 from .registry import registry
@@ -101,6 +102,36 @@ class Model:
     def trace(self, X: Any) -> Iterator[tuple[Layer, Any]]:
         """Yield ``(leaf layer, its output)`` in forward order."""
         return self.layer.trace(self.params, np.asarray(X))
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per parameter: path, shape, dtype, initializer, seed and statistics.
+
+        ``expected_std`` is the std the initializer's distribution promises (``None``
+        where it has no known density); ``seed`` is a string, as 128-bit seeds do not
+        fit a JSON number.
+        """
+        return [self._summary_row(path, array) for path, array in self.params.items()]
+
+    def _summary_row(self, path: str, array: FloatArray) -> dict[str, Any]:
+        info = self.info[path]
+        if info.init is None:
+            expected: float | None = 0.0
+        else:
+            density = expected_density(info.init, array.shape)
+            expected = None if density is None else density.std
+        values = array.astype(np.float64)
+        return {
+            "path": path,
+            "shape": list(array.shape),
+            "dtype": str(array.dtype),
+            "initializer": info.init_name,
+            "seed": None if info.seed is None else str(info.seed),
+            "mean": float(values.mean()),
+            "std": float(values.std()),
+            "expected_std": expected,
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
 
 
 def _parse_text(text: str, overrides: Mapping[str, Any]) -> Config:
