@@ -243,3 +243,13 @@ def test_is_exported_under_every_name(case: Case) -> None:
     for name in (case.id, *case.names):
         assert name in paraminit.__all__
         assert getattr(paraminit, name) is case.func
+
+
+def test_the_package_exports_every_registered_initializer_and_nothing_private() -> None:
+    entries = paraminit.registry.initializers.get_all().values()
+    registered = {e.func.__name__ for e in entries if e.func.__module__.startswith("paraminit.")}
+    assert registered <= set(paraminit.__all__)
+    assert set(paraminit.initializers.__all__) <= set(paraminit.__all__)
+    private = [n for n in paraminit.__all__ if n.startswith("_") and n != "__version__"]
+    assert private == []
+    assert not hasattr(paraminit, "_begin") and not hasattr(paraminit, "_random_fill")

@@ -232,7 +232,7 @@ def build(
     or an initializer fails, :class:`OverrideError` for an override to no section, and
     ``OSError`` when a path cannot be read.
     """
-    build_seed = next_seed() if seed is None else check_seed("build", seed)
+    build_seed = next_seed() if seed is None else check_seed(build.__name__, seed)
     cfg = load_config(config, overrides)
     if not isinstance(cfg.get("model"), Mapping) or "@layers" not in cfg["model"]:
         raise BuildError(

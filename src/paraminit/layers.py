@@ -75,7 +75,7 @@ def activate(name: str, x: Array) -> Array:
         function = ACTIVATIONS[name]
     except KeyError:
         raise ValueError(
-            f"activate: unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}"
+            f"{activate.__name__}: unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}"
         ) from None
     return function(x)
 
@@ -389,10 +389,10 @@ def make_chain(*layers: Layer) -> Chain:
     paths of the layer's parameters (``model.*.hidden1.W``).
     """
     if not layers:
-        raise ValueError("Chain.v1: needs at least one layer ([<chain>.*.<name>] sections)")
+        raise ValueError(f"{Chain.kind}: needs at least one layer ([<chain>.*.<name>] sections)")
     bad = [type(layer).__name__ for layer in layers if not isinstance(layer, Layer)]
     if bad:
-        raise TypeError(f"Chain.v1: every argument must be a layer, got {', '.join(bad)}")
+        raise TypeError(f"{Chain.kind}: every argument must be a layer, got {', '.join(bad)}")
     return Chain(layers)
 
 
@@ -400,5 +400,5 @@ def make_chain(*layers: Layer) -> Chain:
 def make_clone(layer: Layer, n: PositiveInt) -> Clone:
     """``n`` copies of ``layer`` chained, each with its own parameters (``<path>.0``, …)."""
     if not isinstance(layer, Layer):
-        raise TypeError(f"Clone.v1: 'layer' must be a layer, got {type(layer).__name__}")
+        raise TypeError(f"{Clone.kind}: 'layer' must be a layer, got {type(layer).__name__}")
     return Clone(layer, n)
