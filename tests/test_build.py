@@ -11,8 +11,6 @@ from confection import Config
 import paraminit
 from paraminit.build import BuildError, OverrideError, param_seed
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-
 MLP = """
 [vars]
 width = 16
@@ -182,8 +180,8 @@ def test_missing_config_file_is_an_os_error(tmp_path: Path) -> None:
 # xavier_uniform_init(gain=...); plugin_example.cfg is built by tests/test_cli.py,
 # which installs the plugin it needs.
 @pytest.mark.parametrize("name", ["default", "mlp_relu_xavier", "deep_tanh", "embed_mlp"])
-def test_every_shipped_config_builds(name: str) -> None:
-    model = paraminit.build(CONFIGS / f"{name}.cfg", seed=0)
+def test_every_shipped_config_builds(configs: Path, name: str) -> None:
+    model = paraminit.build(configs / f"{name}.cfg", seed=0)
     assert model.params
     for path, values in model.params.items():
         assert values.dtype == np.float32 and np.all(np.isfinite(values)), path
