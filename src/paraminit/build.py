@@ -234,6 +234,18 @@ def build(
     """
     build_seed = next_seed() if seed is None else check_seed(build.__name__, seed)
     cfg = load_config(config, overrides)
+    root = _resolve_root(cfg)
+    infos = _param_infos(root, build_seed)
+    params: dict[str, FloatArray] = {}
+    for done, info in enumerate(infos, start=1):
+        params[info.path] = _initialize(info)
+        if progress is not None:
+            progress(done, len(infos), info.path)
+    return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+
+
+def _resolve_root(cfg: Config) -> Layer:
+    """The ``[model]`` layer of ``cfg``, resolved, bound to its paths, its widths inferred."""
     if not isinstance(cfg.get("model"), Mapping) or "@layers" not in cfg["model"]:
         raise BuildError(
             errors=[{"loc": ["model"], "msg": "build needs a [model] section with @layers"}],
@@ -253,7 +265,11 @@ def build(
         root.infer(None)
     except ShapeError as err:
         raise _error(f"{err.path}.{err.field}", err.message) from None
+    return root
 
+
+def _param_infos(root: Layer, build_seed: int) -> list[ParamInfo]:
+    """Every parameter of ``root``'s leaves with its path and seed; paths must be unique."""
     infos: list[ParamInfo] = []
     for layer in root.leaves():
         for spec in layer.param_specs():
@@ -263,21 +279,19 @@ def build(
     duplicates = sorted(path for path, count in counts.items() if count > 1)
     if duplicates:
         raise _error(duplicates[0], "two parameters share this path; rename a section")
+    return infos
 
-    params: dict[str, FloatArray] = {}
-    for done, info in enumerate(infos, start=1):
-        out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
-        if info.spec.init is None:
-            out.fill(info.spec.fill)
-        else:
-            try:
-                _call_init(info, out)
-            except (TypeError, ValueError) as err:
-                raise _error(f"{info.layer.path}.{info.spec.init_key}", str(err)) from None
-        params[info.path] = out
-        if progress is not None:
-            progress(done, len(infos), info.path)
-    return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+
+def _initialize(info: ParamInfo) -> FloatArray:
+    out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
+    if info.spec.init is None:
+        out.fill(info.spec.fill)
+        return out
+    try:
+        _call_init(info, out)
+    except (TypeError, ValueError) as err:
+        raise _error(f"{info.layer.path}.{info.spec.init_key}", str(err)) from None
+    return out
 
 
 def parse_override_value(text: str) -> Any:
