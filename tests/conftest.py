@@ -23,6 +23,18 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 RunPython = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def init_block(name: str, section: str = "layer.init", **args: object) -> str:
+    """Config text of one initializer block: ``[<section>]`` naming ``name``, with ``args``.
+
+    Values are config text (``lo = -0.5``, ``colour = "red"``); parent sections are declared.
+    """
+    parts = section.split(".")
+    lines = [f"[{'.'.join(parts[: i + 1])}]" for i in range(len(parts))]
+    lines.append(f'@initializers = "{name}"')
+    lines += [f"{key} = {value}" for key, value in args.items()]
+    return "\n".join(lines)
+
+
 @pytest.fixture(autouse=True)
 def _restore_threads() -> object:
     """Tests that change the thread count get the default back afterwards."""

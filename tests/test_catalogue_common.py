@@ -16,6 +16,7 @@ import pytest
 from confection import Config, ConfigValidationError
 
 import paraminit
+from conftest import init_block
 from paraminit import registry
 
 
@@ -200,11 +201,8 @@ def test_a_bad_seed_is_rejected(case: Case, seed: Any) -> None:
 
 
 def _config_text(case: Case, name: str) -> str:
-    lines = ["[init]", f'@initializers = "{name}"']
-    lines += [f"{key} = {value!r}".replace("'", '"') for key, value in case.args.items()]
-    if case.random:
-        lines.append("seed = 3")
-    return "\n".join(lines)
+    args = {key: repr(value).replace("'", '"') for key, value in case.args.items()}
+    return init_block(name, "init", **args, **({"seed": 3} if case.random else {}))
 
 
 def _names(case: Case) -> list[str]:
