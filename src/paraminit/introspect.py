@@ -1,8 +1,8 @@
 """Describe registered functions for people: arguments, types, defaults, constraints.
 
 Everything comes from the function's signature, through the same annotations the
-registry validates with: types from the annotations, constraints from the pydantic
-JSON schema of each argument (plus "finite" where ``AllowInfNan(False)`` says so).
+registry validates with, read by :func:`paraminit.arguments.rule_for`: types,
+constraints in the words of the errors ("> 0"), and each argument's JSON schema.
 The command line's ``list`` and ``show`` print what :func:`describe` returns.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ConfigDict, TypeAdapter
 
-from .arguments import rule_for
+from .arguments import Rule, rule_for
 from .engine import MAX_SEED
 from .registry import FunctionRegistry, PluginError, RegisteredFunction, registry
 
@@ -49,19 +49,12 @@ def _bound(value: Any) -> str:
     return "2**128 - 1" if value == MAX_SEED else repr(value)
 
 
-def _constraints(schema: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-    for option in schema.get("anyOf", [schema]):
-        for key, word in (
-            ("exclusiveMinimum", ">"),
-            ("minimum", ">="),
-            ("exclusiveMaximum", "<"),
-            ("maximum", "<="),
-        ):
-            if key in option:
-                found.append(f"{word} {_bound(option[key])}")
-        if "enum" in option:
-            found.append("one of " + ", ".join(repr(v) for v in option["enum"]))
+def _constraints(rule: Rule) -> list[str]:
+    """The constraints of ``rule`` in the words of its errors, without "must be"."""
+    found = ["finite"] if rule.finite else []
+    found += [f"{bound.words} {_bound(bound.limit)}" for bound in rule.bounds]
+    if rule.choices is not None:
+        found.append("one of " + ", ".join(repr(v) for v in rule.choices))
     return found
 
 
@@ -82,9 +75,7 @@ def describe_argument(param: inspect.Parameter) -> dict[str, Any]:
         schema: dict[str, Any] | None = TypeAdapter(annotation, config=_ARBITRARY).json_schema()
     except Exception:  # callables and layers have no JSON schema
         schema = None
-    constraints = _constraints(schema or {})
-    if rule.finite:
-        constraints.insert(0, "finite")
+    constraints = _constraints(rule)
     variadic = param.kind is inspect.Parameter.VAR_POSITIONAL
     return {
         "name": f"*{param.name}" if variadic else param.name,
