@@ -109,9 +109,9 @@ class RegisteredFunction:
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
             ):
                 raise TypeError(
-                    f"register_initializer({name!r}): {self.__name__} must take the array "
-                    "as its first positional argument, like uniform_init(data, lo, hi, *, "
-                    "inplace=False, seed=None)"
+                    f"{register_initializer.__name__}({name!r}): {self.__name__} must take "
+                    "the array as its first positional argument, like uniform_init(data, lo, "
+                    "hi, *, inplace=False, seed=None)"
                 )
             params = [p for p in params[1:] if p.name not in CALL_TIME]
         self.parameters: dict[str, inspect.Parameter] = {
