@@ -6,8 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,19 @@ def _restore_threads() -> object:
     """Tests that change the thread count get the default back afterwards."""
     yield
     paraminit.set_num_threads(None)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Any]:
+    """A ``distributed.Client`` of two worker processes on this machine, one thread each."""
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield client
 
 
 @pytest.fixture(scope="session")
