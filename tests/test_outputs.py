@@ -243,6 +243,11 @@ def test_a_mapping_without_provenance_is_written_without(tmp_path: Path) -> None
     assert verify(path).exit_code == 1
     with pytest.raises(TypeError, match="mapping of names to arrays"):
         write_params(tmp_path / "m.npz", [np.ones(3)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="float16, float32 or float64 arrays, got 'w': int64"):
+        write_params(tmp_path / "m.npz", {"w": np.ones(3, "i8")})
+    with pytest.raises(ValueError, match="'chunk_bytes' must be at least 1, got 0"):
+        write_params(tmp_path / "m.npz", {"w": np.ones(3, "f4")}, chunk_bytes=0)
+    assert list(tmp_path.iterdir()) == [path]
 
 
 def test_write_reports_progress_in_bytes(model: paraminit.Model, tmp_path: Path) -> None:
@@ -413,3 +418,27 @@ def test_a_large_table_goes_to_zarr_in_bounded_memory(tmp_path: Path) -> None:
     assert array.shape == (2097152, 64)
     (param,) = plan_build(BIG_TABLE.split("'''")[1], seed=3).params
     assert np.array_equal(array[2_000_000:2_000_010], param.region(slice(2_000_000, 2_000_010)))
+
+
+# --------------------------------------------------------------------------- docs and imports
+
+
+@pytest.mark.parametrize("name", ["initialize", "write_params", "verify"])
+def test_scale_doc_tables_list_the_signature(name: str) -> None:
+    import paraminit.dask
+    import paraminit.outputs
+    from _docs import documented_arguments, function_sections, signature_arguments
+
+    func = getattr(paraminit.dask, name, None) or getattr(paraminit.outputs, name)
+    section = function_sections("scale.md")[name]
+    assert documented_arguments(section) == signature_arguments(func)
+
+
+def test_the_bridges_import_their_frameworks_only_when_used() -> None:
+    code = (
+        "import sys, paraminit, paraminit.dask, paraminit.outputs\n"
+        "heavy = {'dask', 'distributed', 'zarr', 'safetensors'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

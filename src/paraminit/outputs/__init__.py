@@ -59,6 +59,7 @@ __all__ = [
 STREAM_VERSION = 1
 
 EXIT_IDENTICAL, EXIT_NO_PROVENANCE, EXIT_DIFFERENT = 0, 1, 4
+FLOAT_DTYPES = ("float16", "float32", "float64")
 
 ProgressHook = Callable[[int, int, str], None]
 
@@ -130,10 +131,10 @@ def _sources(
         sources = []
         for name, value in source.items():
             array = np.asarray(value)
-            if not isinstance(name, str) or array.dtype.kind != "f":
+            if not isinstance(name, str) or array.dtype.name not in FLOAT_DTYPES:
                 raise TypeError(
-                    f"write_params: parameters must map names to float arrays, got {name!r}: "
-                    f"{array.dtype}"
+                    "write_params: parameters must map names to float16, float32 or float64 "
+                    f"arrays, got {name!r}: {array.dtype}"
                 )
             sources.append(
                 Source(name, array.shape, array.dtype, array=array, chunk_bytes=chunk_bytes)

@@ -10,8 +10,10 @@ extras, imported only when their format is used.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import secrets
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -68,6 +70,7 @@ class Source:
         """How this parameter is cut for writing and checking (see :func:`c_order_chunks`)."""
         return c_order_chunks(self.shape, self.dtype.itemsize, self.chunk_bytes)
 
+    @functools.cached_property
     def whole_only(self) -> bool:
         """Whether the values need the whole array (orthogonal, sparse, ...) to be made."""
         if self.planned is None or self.planned.info.spec.init is None:
@@ -80,7 +83,7 @@ class Source:
             yield from (self.array[r] for r in regions)
             return
         assert self.planned is not None
-        if self.whole_only():
+        if self.whole_only:
             whole = self.planned.region(())
             yield from (whole[r] for r in regions)
             return
@@ -286,7 +289,7 @@ def _check_regions(store: str, source: Source, regions: Sequence[Region]) -> Chu
 
 def _task_groups(source: Source, regions: list[Region]) -> list[list[Region]]:
     """One task per chunk, or one per parameter for a whole-only one (made once)."""
-    return [regions] if source.whole_only() else [[r] for r in regions]
+    return [regions] if source.whole_only else [[r] for r in regions]
 
 
 def write_zarr(
@@ -307,6 +310,7 @@ def write_zarr(
     with atomic_directory(path, marker=ZARR_MARKER) as temporary:
         group = zarr.create_group(str(temporary), zarr_format=3, attributes=attributes)
         tasks = []
+        run = secrets.token_hex(4)  # keys unique to this write on a shared scheduler
         for source in sources:
             chunks = source.chunks()
             group.create_array(
@@ -323,7 +327,7 @@ def write_zarr(
                 values: Source | FloatArray = (
                     source if source.array is None else source.array[group_regions[0]]
                 )
-                key = f"paraminit-write-{source.name}-{i}"
+                key = f"paraminit-write-{run}-{source.name}-{i}"
                 tasks.append(
                     chunk_task(
                         _write_regions, str(temporary), source.name, values, group_regions, key=key
@@ -339,9 +343,10 @@ def verify_zarr(
 ) -> dict[str, int]:
     """Elements that differ per parameter of a zarr store, recomputed through Dask."""
     tasks = []
+    run = secrets.token_hex(4)
     for source in sources:
         for i, group_regions in enumerate(_task_groups(source, chunk_regions(source.chunks()))):
-            key = f"paraminit-verify-{source.name}-{i}"
+            key = f"paraminit-verify-{run}-{source.name}-{i}"
             tasks.append(chunk_task(_check_regions, str(path), source, group_regions, key=key))
     done = run_chunk_tasks(
         tasks, sum(s.nbytes for s in sources), progress=progress, scheduler=scheduler
