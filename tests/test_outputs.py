@@ -320,19 +320,24 @@ def test_a_directory_that_is_not_a_store_is_never_replaced(tmp_path: Path) -> No
         write_params(directory, {"w": np.ones(3, "f4")})
 
 
-WRITER = """
-import sys
+def table_config(rows: int, columns: int) -> str:
+    """A model of one ``Embed`` table of ``rows`` x ``columns`` normal values."""
+    return (
+        f'[model]\n@layers = "Embed.v1"\nnV = {rows}\nnO = {columns}\n\n'
+        '[model.init]\n@initializers = "normal_init.v1"\n'
+    )
+
+
+# A child process that plans a table (argv: config text, output), then runs its tail.
+CHILD = """
+import resource, sys
 import paraminit.outputs as out
 
-plan = out.plan_build('''
-[model]
-@layers = "Embed.v1"
-nV = 4096
-nO = 256
-
-[model.init]
-@initializers = "uniform_init.v1"
-''', seed=1)
+plan = out.plan_build(sys.argv[1], seed=3)
+"""
+WRITER = (
+    CHILD
+    + """
 blocked = []
 
 def progress(done, total, name):
@@ -341,13 +346,14 @@ def progress(done, total, name):
         print("writing", flush=True)
         sys.stdin.readline()
 
-out.write_params(sys.argv[1], plan, progress=progress, chunk_bytes=65536)
+out.write_params(sys.argv[2], plan, progress=progress, chunk_bytes=65536)
 """
+)
 
 
 def interrupt_a_write(path: Path, signum: int) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)],
+        [sys.executable, "-c", WRITER, table_config(4096, 256), str(path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -386,28 +392,20 @@ def test_a_killed_store_write_is_cleaned_by_the_next_write(tmp_path: Path) -> No
 
 # --------------------------------------------------------------------------- memory
 
-BIG_TABLE = """
-import resource, sys
-import paraminit.outputs as out
-
-plan = out.plan_build('''
-[model]
-@layers = "Embed.v1"
-nV = 2097152
-nO = 64
-
-[model.init]
-@initializers = "normal_init.v1"
-''', seed=3)
-out.write_params(sys.argv[1], plan)
+BIG_TABLE = (
+    CHILD
+    + """
+out.write_params(sys.argv[2], plan)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
+)
 
 
 def test_a_large_table_goes_to_zarr_in_bounded_memory(tmp_path: Path) -> None:
     table_bytes = 2**27 * 4
+    config = table_config(2**21, 64)
     done = subprocess.run(
-        [sys.executable, "-c", BIG_TABLE, str(tmp_path / "big.zarr")],
+        [sys.executable, "-c", BIG_TABLE, config, str(tmp_path / "big.zarr")],
         capture_output=True,
         text=True,
         check=True,
@@ -416,7 +414,7 @@ def test_a_large_table_goes_to_zarr_in_bounded_memory(tmp_path: Path) -> None:
     assert peak_bytes < 0.4 * table_bytes, f"peak {peak_bytes / 2**20:.0f} MiB"
     array = zarr.open_array(str(tmp_path / "big.zarr"), path="model.E", mode="r")
     assert array.shape == (2097152, 64)
-    (param,) = plan_build(BIG_TABLE.split("'''")[1], seed=3).params
+    (param,) = plan_build(config, seed=3).params
     assert np.array_equal(array[2_000_000:2_000_010], param.region(slice(2_000_000, 2_000_010)))
 
 
