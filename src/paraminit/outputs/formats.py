@@ -23,7 +23,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..contract import FloatArray
-from ..dask import ChunkDone, chunk_task, is_elementwise, run_chunk_tasks
+from ..dask import DASK_EXTRA, ChunkDone, chunk_task, is_elementwise, run_chunk_tasks
 from .atomic import atomic_directory, atomic_file
 from .plan import PlannedParam
 
@@ -32,6 +32,9 @@ __all__ = [
     "PROVENANCE_ENTRY",
     "Source",
     "c_order_chunks",
+    "chunk_regions",
+    "differing",
+    "file_format",
     "read_provenance",
     "stored_chunks",
     "verify_zarr",
@@ -45,7 +48,6 @@ CHUNK_BYTES = 8 << 20
 PROVENANCE_ENTRY = "__paraminit__"
 ZARR_MARKER = "zarr.json"
 SAFETENSORS_EXTRA = "pip install 'paraminit[safetensors]'"
-DASK_EXTRA = "pip install 'paraminit[dask]'"
 
 Region = tuple[slice, ...]
 ProgressHook = Callable[[int, int, str], None]
