@@ -447,3 +447,9 @@ def test_the_bridges_import_their_frameworks_only_when_used() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_bad_scheduler_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="'scheduler' must be None, an address string"):
+        write_params(tmp_path / "m.zarr", {"w": np.ones(3, "f4")}, scheduler=42)
+    assert list(tmp_path.iterdir()) == []

@@ -182,7 +182,8 @@ def _client(scheduler: Any) -> Iterator[Any]:
         return
     if not isinstance(scheduler, str):
         raise TypeError(
-            f"scheduler must be None, an address string or a distributed.Client, got {scheduler!r}"
+            "run_chunk_tasks: 'scheduler' must be None, an address string or a "
+            f"distributed.Client, got {scheduler!r}"
         )
     with distributed.Client(scheduler, set_as_default=False) as client:
         yield client
@@ -226,10 +227,11 @@ def run_chunk_tasks(
         return done
 
     callback: Any = dk.callbacks.Callback
+    ours = {task.key for task in tasks}  # callbacks are global: skip other computations
 
     class Reporter(callback):  # type: ignore[misc]
         def _posttask(self, key: Any, result: Any, *args: Any) -> None:
-            if isinstance(result, ChunkDone):
+            if key in ours:
                 record(result)
 
     pool = ThreadPoolExecutor(_local_threads(), thread_name_prefix="paraminit-dask")
