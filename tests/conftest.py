@@ -8,8 +8,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,19 @@ def _restore_threads() -> object:
 def configs() -> Path:
     """The directory of the shipped configs (``configs/default.cfg``, ...)."""
     return CONFIGS
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Any]:
+    """A ``distributed.Client`` of two worker processes on this machine, one thread each."""
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield client
 
 
 @pytest.fixture(scope="session")
