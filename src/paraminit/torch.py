@@ -392,10 +392,20 @@ def _strings(value: object, *, allow_types: bool = False) -> tuple[Any, ...] | N
     return tuple(items) if all(isinstance(item, kinds) for item in items) else None
 
 
-def _parse_rules(rules: object) -> list[Rule]:
-    """Rules from a config block (name -> rule) or a list; every problem in one error."""
+def _unresolved(data: Any, **kwargs: Any) -> Any:  # pragma: no cover - never called
+    """Stands in for an initializer block that failed to resolve (its error is reported)."""
+    raise AssertionError("an unresolved rule was applied")
+
+
+def _parse_rules(rules: object) -> tuple[list[Rule], list[dict[str, Any]]]:
+    """Rules from a config block (name -> rule) or a list, and every problem found in them.
+
+    A rule whose initializer block is bad still matches (with a stand-in
+    initializer), so that the rules that match nothing are reported with it.
+    """
     if isinstance(rules, Mapping):
         named = [(str(name), body) for name, body in rules.items()]
+        allowed: tuple[str, ...] = _RULE_FIELDS
     elif isinstance(rules, (list, tuple)):
         named = []
         for i, body in enumerate(rules):
@@ -405,56 +415,52 @@ def _parse_rules(rules: object) -> list[Rule]:
                 named.append((str(body.get("name", f"rules[{i}]")), body))
             else:
                 named.append((f"rules[{i}]", body))
+        allowed = (*_RULE_FIELDS, "name")
     else:
         raise TypeError(
             "initialize: 'rules' must be a config block (a mapping of rule names to rules) "
             f"or a list of rules, got {type(rules).__name__}"
         )
     errors: list[dict[str, Any]] = []
-    blocks: dict[str, Any] = {}
-    for name, body in named:
-        if isinstance(body, Rule):
-            continue
-        if not isinstance(body, Mapping):
-            errors.append({"loc": [name], "msg": f"a rule must be a mapping, got {body!r}"})
-            continue
-        allowed = (*_RULE_FIELDS, "name") if isinstance(rules, (list, tuple)) else _RULE_FIELDS
-        for key in body:
-            if key not in allowed:
-                errors.append({"loc": [name, key], "msg": f"unknown field (fields: {allowed})"})
-        if _strings(body.get("match")) in (None, ()):
-            errors.append(
-                {"loc": [name, "match"], "msg": "needs a glob or a non-empty list of globs"}
-            )
-        if _strings(body.get("modules", ()), allow_types=True) is None:
-            errors.append({"loc": [name, "modules"], "msg": "must be a list of class names"})
-        init = body.get("init")
-        if isinstance(init, Mapping):
-            blocks[name] = {"init": dict(init)}
-        elif not callable(init):
-            errors.append(
-                {"loc": [name, "init"], "msg": f"needs an initializer block, got {init!r}"}
-            )
     if len({name for name, _ in named}) != len(named):
         errors.append({"loc": ["rules"], "msg": "two rules share a name"})
-    resolved: dict[str, Any] = {}
-    try:
-        resolved = registry.resolve(Config(blocks)) if blocks else {}
-    except ConfigValidationError as err:
-        errors.extend(err.errors or [{"loc": ["rules"], "msg": str(err)}])
-    if errors:
-        raise ConfigValidationError(errors=errors, title="Invalid initialization rules")
     parsed: list[Rule] = []
     for name, body in named:
         if isinstance(body, Rule):
             parsed.append(body)
             continue
-        init = resolved[name]["init"] if name in resolved else body["init"]
-        match = _strings(body["match"])
+        if not isinstance(body, Mapping):
+            errors.append({"loc": [name], "msg": f"a rule must be a mapping, got {body!r}"})
+            continue
+        before = len(errors)
+        for key in body:
+            if key not in allowed:
+                errors.append({"loc": [name, key], "msg": f"unknown field (fields: {allowed})"})
+        match = _strings(body.get("match"))
+        if not match:
+            errors.append(
+                {"loc": [name, "match"], "msg": "needs a glob or a non-empty list of globs"}
+            )
         modules = _strings(body.get("modules", ()), allow_types=True)
-        assert match is not None and modules is not None
-        parsed.append(Rule(name, match, init, modules))
-    return parsed
+        if modules is None:
+            errors.append({"loc": [name, "modules"], "msg": "must be a list of class names"})
+        init = body.get("init")
+        if isinstance(init, Mapping):
+            try:
+                init = registry.resolve(Config({name: {"init": dict(init)}}))[name]["init"]
+            except ConfigValidationError as err:
+                errors.extend(err.errors or [{"loc": [name, "init"], "msg": str(err)}])
+                init = _unresolved
+        elif not callable(init):
+            errors.append(
+                {"loc": [name, "init"], "msg": f"needs an initializer block, got {init!r}"}
+            )
+            init = _unresolved
+        if match and modules is not None:
+            parsed.append(Rule(name, match, init, modules))
+        elif len(errors) == before:  # pragma: no cover - each branch above adds one
+            raise AssertionError(name)
+    return parsed, errors
 
 
 # --------------------------------------------------------------------------- modules
@@ -576,8 +582,7 @@ def initialize(
     if unmatched not in ("keep", "error"):
         raise ValueError(f"initialize: 'unmatched' must be 'keep' or 'error', got {unmatched!r}")
     param_seed(seed, "")  # the seed's own check, before anything else
-    parsed = _parse_rules(rules)
-    errors: list[dict[str, Any]] = []
+    parsed, errors = _parse_rules(rules)
     used: set[str] = set()
     plans: list[tuple[_Plan, ParamRecord]] = []
     left: list[str] = []
@@ -590,6 +595,8 @@ def initialize(
                 left.append(entry.name)
             continue
         used.add(rule.name)
+        if rule.init is _unresolved:
+            continue
         try:
             target = _target("initialize", entry.tensor, f"{entry.name!r}")
             tensor_seed = _seed_of(rule.init, None)
