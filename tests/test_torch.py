@@ -15,6 +15,7 @@ from torch import nn  # noqa: E402
 
 import paraminit  # noqa: E402
 import paraminit.torch as pt  # noqa: E402
+from _docs import DOCS, documented_arguments, function_sections, signature_arguments  # noqa: E402
 from _torch_models import RULES_CFG, Tiny, expected_rule, expected_values, numpy_params, rules  # noqa: E402
 from paraminit import registry  # noqa: E402
 from paraminit.build import param_seed  # noqa: E402
@@ -382,3 +383,75 @@ def test_initialize_checks_its_own_arguments() -> None:
         pt.initialize({}, rules(), seed=0)  # type: ignore[arg-type]
     with pytest.raises((TypeError, ValueError), match="seed"):
         pt.initialize(Tiny(), rules(), seed=-1)
+
+
+# --- docs/torch.md tells the truth
+
+
+def docs_blocks(language: str) -> list[str]:
+    """The fenced blocks of docs/torch.md in ``language`` (``""``: no language given)."""
+    blocks, current, info = [], None, ""
+    for line in (DOCS / "torch.md").read_text().splitlines():
+        if line.startswith("```") and current is None:
+            current, info = [], line[3:].strip()
+        elif line.startswith("```"):
+            if info == language:
+                blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+class GPTBlock(nn.Module):
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.ln_1, self.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn, self.mlp = nn.Module(), nn.Module()
+        self.attn.c_attn, self.attn.c_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp.c_fc, self.mlp.c_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+
+class SmallGPT(nn.Module):
+    """GPT-2's module names and types, small."""
+
+    def __init__(self, d: int = 8) -> None:
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(29, d), nn.Embedding(6, d)
+        self.h = nn.ModuleList(GPTBlock(d) for _ in range(2))
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = nn.Linear(d, 29, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+
+def test_the_docs_rule_config_does_what_its_init_weights_did() -> None:
+    (config_text,) = docs_blocks("ini")
+    model = SmallGPT()
+    block = paraminit.Config().from_str(config_text)["init"]
+    report = pt.initialize(model, block, seed=0, unmatched="error")
+    for record in report:
+        name = record.name
+        if name.endswith("c_proj.weight"):
+            assert record.rule == "residual"
+            assert record.initializer == "random_normal_init.v1"
+        elif name.startswith(("ln_", "h.0.ln_", "h.1.ln_")):
+            assert record.rule == "norms", name
+        elif name.endswith(".weight"):
+            assert (record.rule, record.initializer) == ("weights", "random_normal_init.v1")
+        else:
+            assert (record.rule, record.initializer) == ("biases", "zero_init.v1")
+    assert block["residual"]["init"]["std"] == pytest.approx(0.02 / np.sqrt(2 * 12))
+
+
+def test_the_docs_report_shows_real_lines() -> None:
+    shown = next(b for b in docs_blocks("") if b.startswith("parameter"))
+    report = str(pt.initialize(Tiny(n_layers=1), rules(), seed=0)).splitlines()
+    for line in shown.splitlines():
+        if not line.startswith(("...", "unmatched")):
+            assert line in report
+
+
+@pytest.mark.parametrize("name", ["init_", "initialize"])
+def test_the_docs_argument_tables_list_the_signature_in_order(name: str) -> None:
+    section = function_sections("torch.md")[name]
+    assert documented_arguments(section) == signature_arguments(getattr(pt, name))
