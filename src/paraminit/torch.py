@@ -42,7 +42,16 @@ from confection import Config, ConfigValidationError
 from . import initialize_region, registry
 from .build import param_seed
 
-__all__ = ["WHOLE_TENSOR_LIMIT", "InitReport", "ParamRecord", "Rule", "init_", "initialize"]
+__all__ = [
+    "HOST_CHUNK_ELEMENTS",
+    "WHOLE_TENSOR_LIMIT",
+    "InitReport",
+    "ParamRecord",
+    "Rule",
+    "init_",
+    "initialize",
+    "shard_runs",
+]
 
 Initializer = Callable[..., Any]
 
@@ -109,16 +118,14 @@ def _is_dtensor(tensor: torch.Tensor) -> bool:
 Runs = list[list[tuple[int, int, int]]]
 
 
-def _runs_of(indices: Sequence[int]) -> list[tuple[int, int, int]]:
+def _runs_of(indices: np.ndarray[Any, Any]) -> list[tuple[int, int, int]]:
     """Split global ``indices`` (in local order) into runs of consecutive indices."""
-    runs: list[tuple[int, int, int]] = []
-    for local, index in enumerate(indices):
-        if runs and runs[-1][1] + runs[-1][2] == index:
-            start, first, length = runs[-1]
-            runs[-1] = (start, first, length + 1)
-        else:
-            runs.append((local, index, 1))
-    return runs
+    if not indices.size:
+        return []
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    starts = [0, *breaks.tolist()]
+    ends = [*breaks.tolist(), int(indices.size)]
+    return [(s, int(indices[s]), e - s) for s, e in zip(starts, ends, strict=True)]
 
 
 def shard_runs(tensor: Any) -> Runs:
@@ -135,6 +142,8 @@ def shard_runs(tensor: Any) -> Runs:
 
     mesh, placements = tensor.device_mesh, tuple(tensor.placements)
     shape = tuple(tensor.shape)
+    if mesh.get_coordinate() is None:  # a rank outside the mesh holds nothing
+        return [[] for _ in shape]
     runs: Runs = []
     for axis, size in enumerate(shape):
         kept = [
@@ -148,7 +157,7 @@ def shard_runs(tensor: Any) -> Runs:
         probe_shape[axis] = size
         probe = torch.arange(size, dtype=torch.int64).reshape(probe_shape)
         local = distribute_tensor(probe, mesh, kept, src_data_rank=None).to_local()
-        runs.append(_runs_of(local.reshape(-1).tolist()))
+        runs.append(_runs_of(local.reshape(-1).cpu().numpy()))
     local_shape = tuple(sum(length for _, _, length in axis_runs) for axis_runs in runs)
     if local_shape != tuple(tensor.to_local().shape):  # pragma: no cover - a torch change
         raise RuntimeError(
@@ -245,9 +254,9 @@ def _takes_seed(init: Initializer) -> bool:
     )
 
 
-def _seed_of(init: Initializer, seed: int | None) -> int | None:
+def _seed_of(init: Initializer, seed: int | None, takes_seed: bool) -> int | None:
     """The seed ``init`` is called with: ``seed``, else one written in its config block."""
-    if not _takes_seed(init):
+    if not takes_seed:
         return None
     if seed is None:
         written = getattr(init, "keywords", {}).get("seed")
@@ -343,8 +352,9 @@ def init_(
     >>> W = pt.init_(torch.empty(4, 3), paraminit.xavier_uniform_init, seed=0)
     """
     target = _target("init_", tensor, "'tensor'")
-    seed = _seed_of(init, seed)
-    if seed is None and _takes_seed(init):
+    takes_seed = _takes_seed(init)
+    seed = _seed_of(init, seed, takes_seed)
+    if seed is None and takes_seed:
         if target.sharded:
             raise ValueError(
                 "init_: 'seed' must be given for a DTensor (each rank's own seed stream "
@@ -583,6 +593,7 @@ def initialize(
         raise ValueError(f"initialize: 'unmatched' must be 'keep' or 'error', got {unmatched!r}")
     param_seed(seed, "")  # the seed's own check, before anything else
     parsed, errors = _parse_rules(rules)
+    takes_seed = {rule.name: _takes_seed(rule.init) for rule in parsed}
     used: set[str] = set()
     plans: list[tuple[_Plan, ParamRecord]] = []
     left: list[str] = []
@@ -599,8 +610,8 @@ def initialize(
             continue
         try:
             target = _target("initialize", entry.tensor, f"{entry.name!r}")
-            tensor_seed = _seed_of(rule.init, None)
-            if tensor_seed is None and _takes_seed(rule.init):
+            tensor_seed = _seed_of(rule.init, None, takes_seed[rule.name])
+            if tensor_seed is None and takes_seed[rule.name]:
                 tensor_seed = param_seed(seed, entry.name)
             plan = _plan("initialize", target, rule.init, tensor_seed, whole_limit)
         except (TypeError, ValueError) as err:
