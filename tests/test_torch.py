@@ -217,6 +217,13 @@ def test_module_types_match_subclasses_by_name() -> None:
     assert "in_proj_weight" in report.unmatched
 
 
+def test_a_rule_takes_a_lone_glob_as_one_glob() -> None:
+    rule = pt.Rule("norms", "*.weight", paraminit.ones_init, "LayerNorm")  # type: ignore[arg-type]
+    assert rule.match == ("*.weight",) and rule.modules == ("LayerNorm",)
+    with pytest.raises(TypeError, match=r"Rule 'x': 'match' must be a glob or globs, got \[\]"):
+        pt.Rule("x", [], paraminit.ones_init)  # type: ignore[arg-type]
+
+
 def test_module_types_may_be_classes_in_a_python_rule() -> None:
     model = Tiny(n_layers=1)
     report = pt.initialize(

@@ -384,6 +384,21 @@ class Rule:
     init: Initializer
     modules: tuple[str | type, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A lone string is one glob (one class name), not a sequence of characters.
+        match, modules = _strings(self.match), _strings(self.modules, allow_types=True)
+        if not match:
+            raise TypeError(
+                f"Rule {self.name!r}: 'match' must be a glob or globs, got {self.match!r}"
+            )
+        if modules is None:
+            raise TypeError(
+                f"Rule {self.name!r}: 'modules' must be class names or classes, "
+                f"got {self.modules!r}"
+            )
+        object.__setattr__(self, "match", match)
+        object.__setattr__(self, "modules", modules)
+
     def matches(self, qualname: str, owner: torch.nn.Module) -> bool:
         if not any(fnmatch.fnmatchcase(qualname, pattern) for pattern in self.match):
             return False
