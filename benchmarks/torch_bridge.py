@@ -12,7 +12,9 @@ at 1 thread (torch's CPU ``normal_`` runs on one thread either way):
   projections 0.02/sqrt(2 * n_layer), zero biases, LayerNorm ones);
 * a per-parameter ``torch.nn.init`` loop with the same distributions;
 * torch's own ``reset_parameters()`` on every module (torch's default
-  distributions, not GPT-2's: the cost of the init torch does anyway).
+  distributions, not GPT-2's: the cost of the init torch does anyway);
+* for reference, the same paraminit fills called directly on each parameter's
+  numpy view (the engine's time without the bridge).
 
 Then the per-rank time of ``initialize`` on an FSDP2-sharded model (gloo, CPU),
 1 rank against 2 ranks, each rank on one thread: a rank fills only its shard.
@@ -127,6 +129,22 @@ def torch_loop(model: nn.Module, seed: int) -> None:
             nn.init.normal_(param, std=RESIDUAL_STD if owner.endswith("_proj") else 0.02)
 
 
+def paraminit_loop(model: nn.Module, seed: int) -> None:
+    """The same fills as ``initialize``, each parameter's numpy view filled directly: the
+    engine's own time, without the bridge's rules, checks and report."""
+    modules = dict(model.named_modules())
+    for name, param in model.named_parameters():
+        owner, _, kind = name.rpartition(".")
+        view = param.detach().numpy()
+        if isinstance(modules[owner], nn.LayerNorm) and kind == "weight":
+            paraminit.ones_init(view, inplace=True)
+        elif kind == "bias":
+            paraminit.zero_init(view, inplace=True)
+        else:
+            std = RESIDUAL_STD if owner.endswith("_proj") else 0.02
+            paraminit.random_normal_init(view, std=std, inplace=True, seed=seed)
+
+
 def reset_parameters(model: nn.Module, seed: int) -> None:
     torch.manual_seed(seed)
     for module in model.modules():
@@ -158,6 +176,7 @@ def single_process(repeat: int, threads: int) -> list[str]:
         "paraminit initialize": lambda seed: pt.initialize(model, block, seed=seed),
         "torch.nn.init loop": lambda seed: torch_loop(model, seed),
         "reset_parameters()": lambda seed: reset_parameters(model, seed),
+        "paraminit fills without the bridge": lambda seed: paraminit_loop(model, seed),
     }
     for func in contenders.values():  # warm-up
         func(0)
