@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -41,11 +42,9 @@ def configured(name: str) -> tuple[Any, tuple[int, ...]]:
 
 
 def on_numpy(init: Any, shape: tuple[int, ...], dtype: Any, seed: int) -> Any:
-    out = np.empty(shape, dtype)
-    try:
-        return init(out, inplace=True, seed=seed)
-    except TypeError:  # constants take no seed
-        return init(out, inplace=True)
+    """``init`` on a numpy array of ``shape`` and ``dtype``, seeded if it takes a seed."""
+    kwargs = {"seed": seed} if "seed" in inspect.signature(init).parameters else {}
+    return init(np.empty(shape, dtype), inplace=True, **kwargs)
 
 
 def round_to_bfloat16(values: np.ndarray[Any, Any]) -> torch.Tensor:
@@ -388,8 +387,10 @@ def test_initialize_checks_its_own_arguments() -> None:
         pt.initialize(Tiny(), rules(), seed=0, unmatched="drop")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"'module' must be a torch\.nn\.Module"):
         pt.initialize({}, rules(), seed=0)  # type: ignore[arg-type]
-    with pytest.raises((TypeError, ValueError), match="seed"):
+    with pytest.raises(ValueError, match=r"initialize: 'seed' must be in \[0, 2\*\*128\), got -1"):
         pt.initialize(Tiny(), rules(), seed=-1)
+    with pytest.raises(TypeError, match=r"initialize: 'seed' must be an int .*, got None"):
+        pt.initialize(Tiny(), rules(), seed=None)  # type: ignore[arg-type]
 
 
 # --- docs/torch.md tells the truth

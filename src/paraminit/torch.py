@@ -606,7 +606,10 @@ def initialize(
         raise TypeError(f"initialize: 'module' must be a torch.nn.Module, got {module!r}")
     if unmatched not in ("keep", "error"):
         raise ValueError(f"initialize: 'unmatched' must be 'keep' or 'error', got {unmatched!r}")
-    param_seed(seed, "")  # the seed's own check, before anything else
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"initialize: 'seed' must be an int in [0, 2**128), got {seed!r}")
+    if not 0 <= seed < 1 << 128:
+        raise ValueError(f"initialize: 'seed' must be in [0, 2**128), got {seed}")
     parsed, errors = _parse_rules(rules)
     takes_seed = {rule.name: _takes_seed(rule.init) for rule in parsed}
     used: set[str] = set()
