@@ -13,7 +13,11 @@ from .registry import (
     register_initializer,
     register_layer,
     registry,
+    seal_builtins,
 )
+
+# Everything registered from here on is a plugin's or the user's, never a built-in.
+seal_builtins()
 
 __version__ = "0.1.0"
 

@@ -103,6 +103,11 @@ def cmd_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if args.json:
         print(json.dumps(entry, indent=2, default=str))
         return EXIT_OK
+    if "error" in entry:  # a broken plugin: shown with its error, as `list` does
+        print(f"{entry['name']}  ({entry['kind']}, cannot be loaded)")
+        print()
+        print(entry["error"])
+        return EXIT_OK
     print(f"{entry['name']}  ({entry['kind']}, {entry['function']})")
     print()
     print(entry["doc"] or "(no documentation)")
