@@ -204,6 +204,8 @@ def _call_init(info: ParamInfo, out: FloatArray) -> None:
             got = (
                 f"an array of shape {result.shape} and dtype {result.dtype}"
                 if isinstance(result, np.ndarray)
+                else repr(result)
+                if result is None
                 else f"a {type(result).__name__}"
             )
             raise ValueError(
@@ -376,8 +378,10 @@ def _initialize(info: ParamInfo) -> FloatArray:
         _call_init(info, out)
     except (TypeError, ValueError, ArithmeticError) as err:
         # Any refusal of an initializer is the config's problem at this path.
-        path = f"{info.layer.path}.{info.spec.init_key}"
-        raise _InitError(path, str(err) or type(err).__name__) from None
+        message = str(err)
+        if isinstance(err, ArithmeticError):  # its own words name neither function nor value
+            message = f"{info.init_name} cannot use these arguments ({type(err).__name__}: {err})"
+        raise _InitError(f"{info.layer.path}.{info.spec.init_key}", message) from None
     return out
 
 

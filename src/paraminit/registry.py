@@ -457,8 +457,8 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         if versioned is None:
             refused = self.plugin_problems().get(name)
             raise catalogue.RegistryError(
-                refused or f"{self._label}: no function named {name!r}"
-                f"{did_you_mean(name, self.names())}"
+                refused
+                or f"{self._label}: no function named {name!r}{did_you_mean(name, self.names())}"
             )
         registered = self._registered(versioned)
         entry_point = self._entry_points().get(versioned)
