@@ -5,10 +5,11 @@ Subcommands: ``list``, ``show NAME``, ``build CONFIG``, ``diagnose CONFIG`` and
 use ``rich`` and plots use ``matplotlib`` (the ``cli`` extra); both are imported
 only when needed, and without ``rich`` the output is plain text.
 
-Exit status: 0 success; 1 the config is invalid or cannot be built (the error
-lists every bad field with its path); 2 a usage problem (missing file, bad
-override, unknown name, unwritable output, missing extra); 3 ``diagnose``
-flagged a layer.
+Exit status: 0 success; 1 the config is invalid or cannot be built (one line on
+stderr per bad field or failing parameter, with its path); 2 a usage problem
+(missing file, bad override or argument, unknown name, unwritable output or image
+format, bad environment variable, missing extra), one line; 3 ``diagnose``
+flagged a layer. A closed pipe on stdout ends the command quietly with status 1.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def error_lines(err: ConfigValidationError) -> list[str]:
+def _error_lines(err: ConfigValidationError) -> list[str]:
     """``err`` as one line per problem: ``section -> key: message``."""
     if err.errors:
         return [
@@ -151,7 +152,7 @@ def _run(argv: Sequence[str] | None) -> int:
         status: int = args.handler(args, overrides)
         return status
     except ConfigValidationError as err:
-        for line in error_lines(err):
+        for line in _error_lines(err):
             print(f"paraminit: {line}", file=sys.stderr)
         return EXIT_CONFIG
     except (UsageError, OverrideError, PluginError) as err:
