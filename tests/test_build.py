@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -217,3 +219,56 @@ def test_summary_has_one_row_per_parameter_with_its_statistics() -> None:
     assert weights["expected_std"] == pytest.approx((1 / 8) ** 0.5)
     assert weights["seed"] == str(param_seed(3, "model.*.hidden1.W"))
     assert by_path["model.*.hidden2.b"]["expected_std"] == pytest.approx(1 / 12**0.5)
+
+
+RETURNING = """
+[model]
+@layers = "Linear.v1"
+nI = 3
+nO = 2
+
+[model.init_W]
+@initializers = "{name}"
+"""
+
+
+def _register_returning(name: str, make: Any) -> None:
+    def returning_init(data: Any, *, inplace: bool = False, seed: Any = None) -> Any:
+        return make(data)
+
+    paraminit.register_initializer(name)(returning_init)
+
+
+def _unregister(name: str) -> None:
+    import catalogue
+
+    del catalogue.REGISTRY[("paraminit", "initializers", name)]
+
+
+def test_an_initializer_returning_a_new_array_has_its_values_used() -> None:
+    _register_returning("new_array_test_init.v1", lambda data: np.full(data.shape, 7.0, "f4"))
+    try:
+        model = paraminit.build(RETURNING.format(name="new_array_test_init.v1"), seed=0)
+    finally:
+        _unregister("new_array_test_init.v1")
+    assert np.all(model.params["model.W"] == 7.0)
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda data: None, "returned None"),
+        (lambda data: np.zeros((5,), "f4"), "returned an array of shape (5,)"),
+        (lambda data: np.zeros(data.shape, "f8"), "dtype float64"),
+    ],
+)
+def test_an_initializer_returning_the_wrong_thing_fails_naming_the_parameter(
+    make: Any, words: str
+) -> None:
+    _register_returning("wrong_return_test_init.v1", make)
+    try:
+        with pytest.raises(BuildError, match=re.escape(words)) as caught:
+            paraminit.build(RETURNING.format(name="wrong_return_test_init.v1"), seed=0)
+    finally:
+        _unregister("wrong_return_test_init.v1")
+    assert caught.value.errors[0]["loc"] == ["model", "init_W"]

@@ -147,21 +147,24 @@ print(resolve("uniform_init", seed=1)(np.zeros(3)).shape)
     assert out.strip().endswith("(3,)")
 
 
-def test_plugin_may_not_replace_a_builtin_name(tmp_path: Path, run_python: RunPython) -> None:
+def test_a_plugin_offering_a_builtin_name_is_ignored_and_reported(
+    tmp_path: Path, run_python: RunPython
+) -> None:
     install(tmp_path, "evilplug", PLUGIN_MODULE, {"uniform_init.v1": "evilplug:scaled_init"})
     result = run_python(
         RESOLVE
         + """
-try:
-    resolve("uniform_init.v1")
-except ConfigValidationError as err:
-    print(err)
+init = resolve("uniform_init.v1", lo=-1.0, hi=1.0)
+print(init.func.__module__, "evilplug" in sys.modules)
+print(registry.initializers.plugin_problems()["uniform_init.v1"])
 """,
         plugin=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "'uniform_init.v1 = evilplug:scaled_init'" in result.stdout
-    assert "registered to paraminit.initializers.distributions:uniform_init" in result.stdout
+    first, problem = result.stdout.splitlines()
+    assert first == "paraminit.initializers.distributions False"
+    assert "plugin distribution 'evilplug'" in problem
+    assert "'uniform_init.v1 = evilplug:scaled_init'" in problem
 
 
 @pytest.mark.parametrize("name", ["scaled_init", "scaled_init.v1"])

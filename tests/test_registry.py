@@ -37,17 +37,31 @@ def test_both_name_forms_resolve_to_a_partial_of_the_public_function(
 
 
 def test_unversioned_name_resolves_to_the_newest_version() -> None:
-    def newer_uniform_v99(data: Any, lo: float = 0.0, *, inplace: bool = False) -> Any:
+    def older(data: Any, lo: float = 0.0, *, inplace: bool = False) -> Any:
+        return data
+
+    def newer(data: Any, lo: float = 0.0, *, inplace: bool = False) -> Any:
         return data
 
     try:
-        registry.initializers.register("uniform_init.v99", func=newer_uniform_v99)
-        assert registry.initializers.get("uniform_init").func is newer_uniform_v99
-        assert registry.initializers.get("uniform_init.v1").func is paraminit.uniform_init
+        registry.initializers.register("versioned_test_init.v1", func=older)
+        registry.initializers.register("versioned_test_init.v12", func=newer)
+        assert registry.initializers.get("versioned_test_init").func is newer
+        assert registry.initializers.get("versioned_test_init.v1").func is older
     finally:
         import catalogue
 
-        del catalogue.REGISTRY[("paraminit", "initializers", "uniform_init.v99")]
+        for version in ("v1", "v12"):
+            del catalogue.REGISTRY[("paraminit", "initializers", f"versioned_test_init.{version}")]
+
+
+def test_python_code_may_not_register_a_version_of_a_builtin() -> None:
+    def newer_uniform_v99(data: Any, lo: float = 0.0, *, inplace: bool = False) -> Any:
+        return data
+
+    with pytest.raises(PluginError, match="'uniform_init' is a built-in name of paraminit"):
+        registry.initializers.register("uniform_init.v99", func=newer_uniform_v99)
+    assert registry.initializers.resolve_name("uniform_init") == "uniform_init.v1"
 
 
 def test_partial_keywords_hold_the_validated_arguments() -> None:
@@ -288,11 +302,34 @@ def test_registering_another_function_under_a_builtin_name_is_refused() -> None:
 
     with pytest.raises(
         PluginError,
-        match=r"'uniform_init.v1' is already registered to "
-        r"paraminit\.initializers\.distributions:uniform_init; .*impostor may not replace it",
+        match=r"Python code may not register 'uniform_init.v1': 'uniform_init' is a built-in",
     ):
         paraminit.register_initializer("uniform_init.v1")(impostor)
     assert registry.initializers.get("uniform_init.v1").func is paraminit.uniform_init
+
+
+def test_a_spoofed_module_and_qualname_do_not_make_a_function_the_same() -> None:
+    import catalogue
+
+    def first(data: Any, *, inplace: bool = False) -> Any:
+        return data
+
+    def second(data: Any, *, inplace: bool = False) -> Any:
+        return data
+
+    second.__module__, second.__qualname__ = first.__module__, first.__qualname__
+    paraminit.register_initializer("spoof_test_init.v1")(first)
+    try:
+        # The same origin with the same target is a module run twice; it may re-register.
+        paraminit.register_initializer("spoof_test_init.v1")(second)
+        assert registry.initializers.get("spoof_test_init.v1").func is second
+        uniform = paraminit.uniform_init
+        with pytest.raises(PluginError, match="built-in name of paraminit"):
+            paraminit.register_initializer("uniform_init.v1")(
+                functools.wraps(uniform)(lambda data, **kw: data)
+            )
+    finally:
+        del catalogue.REGISTRY[("paraminit", "initializers", "spoof_test_init.v1")]
 
 
 def test_unknown_name_lookup_suggests_close_matches() -> None:

@@ -1,9 +1,8 @@
 """paraminit: neural-network parameter initializers for config-driven model definitions."""
 
-from confection import Config, ConfigValidationError
-
 from . import initializers, layers  # noqa: F401  (layers registers Linear.v1, ... in registry.layers)
 from .build import Model, build
+from .config import Config, ConfigValidationError
 from .diagnostics import diagnose
 from .engine import get_num_threads, initialize_region, set_num_threads, set_seed
 from .fans import calculate_gain, compute_fans, layout_axes
@@ -14,7 +13,11 @@ from .registry import (
     register_initializer,
     register_layer,
     registry,
+    seal_builtins,
 )
+
+# Everything registered from here on is a plugin's or the user's, never a built-in.
+seal_builtins()
 
 __version__ = "0.1.0"
 

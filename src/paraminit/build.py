@@ -12,6 +12,7 @@ import collections
 import hashlib
 import inspect
 import json
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,15 +20,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from confection import Config, ConfigValidationError
 
+from .config import Config, ConfigValidationError
 from .contract import FloatArray
 from .diagnostics import expected_density
-from .engine import check_seed, next_seed
+from .engine import check_seed, get_num_threads, next_seed
 from .layers import Initializer, Layer, ParamSpec, ShapeError
 from .registry import registry
 
-__all__ = ["BuildError", "Model", "OverrideError", "build", "load_config", "param_seed"]
+__all__ = [
+    "BuildError",
+    "Model",
+    "OverrideError",
+    "build",
+    "load_config",
+    "memory_limit",
+    "param_seed",
+]
 
 PARAM_DTYPE = np.dtype(np.float32)
 ProgressCallback = Callable[[int, int, str], None]
@@ -181,9 +190,29 @@ def _call_init(info: ParamInfo, out: FloatArray) -> None:
     init = info.spec.init
     assert init is not None
     if info.seed is None:
-        init(out, inplace=True)
+        result = init(out, inplace=True)
     else:
-        init(out, inplace=True, seed=info.seed)
+        result = init(out, inplace=True, seed=info.seed)
+    if result is not out:
+        # An initializer may return a new array instead of filling `out`; its values
+        # are the ones meant, so they are used, if they fit.
+        if (
+            not isinstance(result, np.ndarray)
+            or result.shape != out.shape
+            or result.dtype != out.dtype
+        ):
+            got = (
+                f"an array of shape {result.shape} and dtype {result.dtype}"
+                if isinstance(result, np.ndarray)
+                else repr(result)
+                if result is None
+                else f"a {type(result).__name__}"
+            )
+            raise ValueError(
+                f"{info.init_name} returned {got}; it must fill the array it is given or "
+                f"return one of shape {out.shape} and dtype {out.dtype}"
+            )
+        np.copyto(out, result)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{info.init_name} produced non-finite values")
 
@@ -207,10 +236,22 @@ def _seed_for(spec: ParamSpec, build_seed: int, path: str) -> int | None:
 
 
 def _error(path: str, message: str) -> BuildError:
+    return _errors([(path, message)])
+
+
+def _errors(problems: list[tuple[str, str]]) -> BuildError:
     return BuildError(
-        errors=[{"loc": path.split("."), "msg": message}],
+        errors=[{"loc": path.split("."), "msg": message} for path, message in problems],
         title="Cannot build the model",
     )
+
+
+def memory_limit() -> int | None:
+    """The default ``max_bytes`` of :func:`build`: this machine's physical memory, if known."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
 
 
 def build(
@@ -219,29 +260,71 @@ def build(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    max_bytes: int | None = None,
 ) -> Model:
     """Build the model of ``config``'s ``[model]`` section.
 
     ``config`` is a ``Config``, a dict, a path or config text (see :func:`load_config`).
     ``seed=None`` draws the build seed from paraminit's seed stream, so
     ``paraminit.set_seed`` makes builds reproducible. ``progress(done, total, path)``
-    is called after each parameter.
+    is called after each parameter. ``max_bytes`` caps the bytes all parameters
+    need together (default: :func:`memory_limit`, the machine's physical memory); a
+    model over it is refused before anything is allocated.
 
     Raises :class:`ConfigValidationError` for an invalid config (every bad field with
-    its path), :class:`BuildError` (a ``ConfigValidationError``) when sizes do not fit
-    or an initializer fails, :class:`OverrideError` for an override to no section, and
-    ``OSError`` when a path cannot be read.
+    its path), :class:`BuildError` (a ``ConfigValidationError``) when sizes do not
+    fit or initializers fail (every failing parameter, with its path),
+    :class:`OverrideError` for an override to no section, ``OSError`` when a path
+    cannot be read, and ``ValueError`` for a bad ``PARAMINIT_NUM_THREADS``.
     """
     build_seed = next_seed() if seed is None else check_seed(build.__name__, seed)
+    get_num_threads()  # a bad PARAMINIT_NUM_THREADS is the environment's error, not a path's
     cfg = load_config(config, overrides)
     root = _resolve_root(cfg)
     infos = _param_infos(root, build_seed)
+    _check_memory(infos, memory_limit() if max_bytes is None else max_bytes)
     params: dict[str, FloatArray] = {}
+    problems: list[tuple[str, str]] = []
     for done, info in enumerate(infos, start=1):
-        params[info.path] = _initialize(info)
+        try:
+            params[info.path] = _initialize(info)
+        except _InitError as err:
+            problems.append((err.path, err.message))
         if progress is not None:
             progress(done, len(infos), info.path)
+    if problems:
+        raise _errors(problems)
     return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+
+
+def _check_memory(infos: list[ParamInfo], limit: int | None) -> None:
+    """Refuse parameters that need more than ``limit`` bytes, before allocating any."""
+    if limit is None:
+        return
+    sizes = [(info, math.prod(info.spec.shape) * PARAM_DTYPE.itemsize) for info in infos]
+    rule = f"more than the limit of {limit:,} bytes (build(max_bytes=...))"
+    problems = [
+        (info.path, f"needs {size:,} bytes ({_shape(info.spec.shape)} {PARAM_DTYPE}), {rule}")
+        for info, size in sizes
+        if size > limit
+    ]
+    total = sum(size for _, size in sizes)
+    if not problems and total > limit:
+        problems.append(("model", f"the parameters need {total:,} bytes together, {rule}"))
+    if problems:
+        raise _errors(problems)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) or "scalar"
+
+
+class _InitError(Exception):
+    """One parameter failed; build reports it with the others."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(path, message)
+        self.path, self.message = path, message
 
 
 def _resolve_root(cfg: Config) -> Layer:
@@ -255,8 +338,8 @@ def _resolve_root(cfg: Config) -> Layer:
         resolved = registry.resolve(cfg)
     except ConfigValidationError:
         raise
-    except (TypeError, ValueError) as err:  # a constructor refused what it was given
-        raise _error("model", str(err)) from None
+    except (TypeError, ValueError, ArithmeticError) as err:  # a constructor refused its arguments
+        raise _error("model", str(err) or type(err).__name__) from None
     root = resolved["model"]
     if not isinstance(root, Layer):
         raise _error("model", f"[model] must build a layer, got {type(root).__name__}")
@@ -283,14 +366,22 @@ def _param_infos(root: Layer, build_seed: int) -> list[ParamInfo]:
 
 
 def _initialize(info: ParamInfo) -> FloatArray:
-    out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
+    try:
+        out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
+    except (MemoryError, ValueError) as err:
+        size = math.prod(info.spec.shape) * PARAM_DTYPE.itemsize
+        raise _InitError(info.path, f"cannot allocate {size:,} bytes: {err}") from None
     if info.spec.init is None:
         out.fill(info.spec.fill)
         return out
     try:
         _call_init(info, out)
-    except (TypeError, ValueError) as err:
-        raise _error(f"{info.layer.path}.{info.spec.init_key}", str(err)) from None
+    except (TypeError, ValueError, ArithmeticError) as err:
+        # Any refusal of an initializer is the config's problem at this path.
+        message = str(err)
+        if isinstance(err, ArithmeticError):  # its own words name neither function nor value
+            message = f"{info.init_name} cannot use these arguments ({type(err).__name__}: {err})"
+        raise _InitError(f"{info.layer.path}.{info.spec.init_key}", message) from None
     return out
 
 

@@ -88,11 +88,16 @@ def describe_argument(param: inspect.Parameter) -> dict[str, Any]:
 
 
 def describe(entry: RegisteredFunction, kind: str) -> dict[str, Any]:
-    """A registered function as a dict: name, kind, target, summary, doc, arguments."""
+    """A registered function as a dict: name, kind, origin, target, summary, doc, arguments.
+
+    ``origin`` is ``"paraminit"`` for a built-in, the plugin's distribution and entry
+    point, or ``"Python code"``.
+    """
     doc = inspect.cleandoc(entry.func.__doc__ or "")
     return {
         "name": entry.name,
         "kind": kind,
+        "origin": str(entry.origin),
         "function": f"{entry.func.__module__}:{entry.func.__qualname__}",
         "summary": doc.split("\n\n")[0].replace("\n", " ") if doc else "",
         "doc": doc,
@@ -108,24 +113,42 @@ def _registries() -> dict[str, FunctionRegistry]:
 def describe_all() -> list[dict[str, Any]]:
     """Every registered initializer and layer, plugins included (this loads them).
 
-    A plugin that cannot be loaded is listed with its ``error`` and no arguments,
-    so one broken package does not hide the rest.
+    A plugin that cannot be loaded or is ignored (an unversioned entry point, one
+    offering a built-in's name) is listed with its ``error`` and no arguments, so
+    one broken package does not hide the rest.
     """
     entries = []
     for kind, reg in _registries().items():
         for name in reg.names():
-            try:
-                entries.append(describe(reg.get(name), kind))
-            except PluginError as err:
-                entries.append({"name": name, "kind": kind, "error": str(err), "arguments": []})
+            entries.append(_describe_or_error(reg, name, kind))
+        for name, problem in reg.plugin_problems().items():
+            entries.append(_broken(name, kind, problem))
     return entries
 
 
+def _broken(name: str, kind: str, error: str) -> dict[str, Any]:
+    return {"name": name, "kind": kind, "error": error, "arguments": []}
+
+
+def _describe_or_error(reg: FunctionRegistry, name: str, kind: str) -> dict[str, Any]:
+    try:
+        return describe(reg.get(name), kind)
+    except PluginError as err:
+        return _broken(name, kind, str(err))
+
+
 def find(name: str) -> dict[str, Any] | None:
-    """Describe the function ``name`` (versioned or not) from any registry, or ``None``."""
+    """Describe ``name`` (versioned or not) from any registry, or ``None``.
+
+    A plugin that cannot be used is described by its ``error``, as in :func:`describe_all`.
+    """
     for kind, reg in _registries().items():
         if name in reg:
-            return describe(reg.get(name), kind)
+            return _describe_or_error(reg, name, kind)
+    for kind, reg in _registries().items():
+        problem = reg.plugin_problems().get(name)
+        if problem is not None:
+            return _broken(name, kind, problem)
     return None
 
 

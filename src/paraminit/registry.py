@@ -3,7 +3,11 @@
 * :class:`FunctionRegistry` is a catalogue registry that stores each function as
   a :class:`RegisteredFunction`, resolves unversioned names (``uniform_init``) to
   the newest version, loads plugins from entry points lazily, and refuses a
-  plugin that would replace a name it already holds.
+  plugin that would replace a name it already holds or take a built-in's name.
+* :class:`Origin` records where each registration was made: while paraminit's own
+  package was imported (a built-in), while the loader imported entry point X of
+  distribution D (a plugin), or from other Python code. Clash checks compare
+  origins and objects, never a function's spoofable ``__module__``/``__qualname__``.
 * :class:`RegisteredFunction` derives a pydantic validator for each config
   argument from the function's signature, so the signature is the one source of
   the argument list, the types, the constraints and the defaults.
@@ -14,6 +18,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import functools
 import importlib.metadata
@@ -21,6 +27,7 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import catalogue
@@ -35,6 +42,7 @@ __all__ = [
     "ConfigValidationError",
     "FunctionRegistry",
     "InitializerPartial",
+    "Origin",
     "PluginError",
     "RegisteredFunction",
     "register_initializer",
@@ -50,6 +58,62 @@ _STRICT = ConfigDict(strict=True, arbitrary_types_allowed=True)
 
 class PluginError(RuntimeError):
     """A plugin's entry point could not be loaded, or it clashes with a registered name."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a registration was made: ``builtin``, ``plugin`` (with its entry point), ``python``."""
+
+    kind: str
+    distribution: str | None = None
+    entry_point: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "builtin":
+            return "paraminit"
+        if self.kind == "plugin":
+            return f"plugin distribution {self.distribution!r} (entry point '{self.entry_point}')"
+        return "Python code"
+
+
+BUILTIN = Origin("builtin")
+PYTHON = Origin("python")
+# Set by the loader while it imports an entry point; unset, a registration is a
+# built-in until paraminit's package has finished importing, then Python code.
+_loading: contextvars.ContextVar[Origin | None] = contextvars.ContextVar(
+    "paraminit_registration_origin", default=None
+)
+_builtins_done = False
+
+
+def seal_builtins() -> None:
+    """Mark the end of paraminit's own registrations (called once by ``paraminit/__init__``)."""
+    global _builtins_done
+    _builtins_done = True
+
+
+def current_origin() -> Origin:
+    """The origin a registration made now gets."""
+    loading = _loading.get()
+    if loading is not None:
+        return loading
+    return PYTHON if _builtins_done else BUILTIN
+
+
+@contextlib.contextmanager
+def _registering_as(origin: Origin) -> Iterator[None]:
+    token = _loading.set(origin)
+    try:
+        yield
+    finally:
+        _loading.reset(token)
+
+
+def plugin_origin(entry_point: importlib.metadata.EntryPoint) -> Origin:
+    """The origin of what loading ``entry_point`` registers: its distribution and itself."""
+    dist = getattr(entry_point, "dist", None)
+    name = getattr(dist, "name", None) or "an unknown distribution"
+    return Origin("plugin", str(name), f"{entry_point.name} = {entry_point.value}")
 
 
 class InitializerPartial(functools.partial):  # type: ignore[type-arg]
@@ -98,10 +162,20 @@ class RegisteredFunction:
         self.func = func
         self.data_first = data_first
         self.check = check
+        self.origin = current_origin()
+        who = f"{(register_initializer if data_first else register_layer).__name__}({name!r})"
+        if not callable(func):
+            raise TypeError(f"{who}: expected a function, got {type(func).__name__} {func!r}")
         self.__name__ = getattr(func, "__name__", name)
         self.__doc__ = func.__doc__
         signature = inspect.signature(func)
-        hints = typing.get_type_hints(func, include_extras=True)
+        try:
+            hints = typing.get_type_hints(func, include_extras=True)
+        except Exception as err:  # a forward reference to a name that does not exist
+            raise TypeError(
+                f"{who}: cannot read the annotations of {self.__name__}: "
+                f"{type(err).__name__}: {err}"
+            ) from None
         params = list(signature.parameters.values())
         if data_first:
             if not params or params[0].kind not in (
@@ -109,11 +183,15 @@ class RegisteredFunction:
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
             ):
                 raise TypeError(
-                    f"{register_initializer.__name__}({name!r}): {self.__name__} must take "
+                    f"{who}: {self.__name__} must take "
                     "the array as its first positional argument, like uniform_init(data, lo, "
                     "hi, *, inplace=False, seed=None)"
                 )
             params = [p for p in params[1:] if p.name not in CALL_TIME]
+            if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+                raise TypeError(
+                    f"{who}: {self.__name__} may not take *args: config arguments have names"
+                )
         self.parameters: dict[str, inspect.Parameter] = {
             p.name: p.replace(annotation=hints.get(p.name, Any))
             for p in params
@@ -250,11 +328,18 @@ def _entry_points_of(group: str) -> tuple[importlib.metadata.EntryPoint, ...]:
 
 
 def _target(func: Callable[..., Any]) -> str:
-    return f"{func.__module__}:{func.__qualname__}"
+    # For messages only: a function's own __module__ and __qualname__ can say anything.
+    return f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', repr(func))}"
 
 
 class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
-    """A catalogue registry of :class:`RegisteredFunction` with versions and safe plugins."""
+    """A catalogue registry of :class:`RegisteredFunction` with versions and safe plugins.
+
+    A built-in's base name (``uniform_init``) belongs to paraminit: no other
+    registration, by decorator or entry point, may take any version of it. An entry
+    point that cannot be loaded or used is reported (``plugin_problems``, and the
+    :class:`PluginError` of ``get``) and leaves every other name working.
+    """
 
     def __init__(self, namespace: tuple[str, ...], *, data_first: bool) -> None:
         super().__init__(namespace, entry_points=True)
@@ -262,6 +347,7 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         # The same namespace without entry points: catalogue's public get/get_all on it
         # read what is registered without importing a plugin (those of `self` load them).
         self._stored = catalogue.Registry(namespace, entry_points=False)
+        self._builtin_bases: set[str] = set()
 
     # -- registering ---------------------------------------------------------
 
@@ -275,21 +361,33 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
     def _store(
         self, name: str, function: Callable[..., Any], *, check: Callable[..., None] | None = None
     ) -> RegisteredFunction:
-        if not _VERSIONED.match(name):
+        match = _VERSIONED.match(name)
+        if not match:
             raise ValueError(
                 f"{self._label}: register names carry a version, like 'my_init.v1', got {name!r}"
             )
-        entry = (
-            function
-            if isinstance(function, RegisteredFunction)
-            else RegisteredFunction(name, function, data_first=self.data_first, check=check)
-        )
-        existing = self._registered(name)
-        if existing is not None and _target(existing.func) != _target(entry.func):
+        if isinstance(function, RegisteredFunction):
+            check = check or function.check
+            function = function.func
+        entry = RegisteredFunction(name, function, data_first=self.data_first, check=check)
+        origin = entry.origin
+        if origin != BUILTIN and match["base"] in self._builtin_bases:
             raise PluginError(
-                f"{self._label}: {name!r} is already registered to {_target(existing.func)}; "
-                f"{_target(entry.func)} may not replace it (register a new version instead)"
+                f"{self._label}: {origin} may not register {name!r}: {match['base']!r} is a "
+                "built-in name of paraminit (publish a name of its own)"
             )
+        existing = self._registered(name)
+        if existing is not None and existing.func is not entry.func:
+            # Only the same origin may register a name again (a module run twice).
+            same = existing.origin == origin and _target(existing.func) == _target(entry.func)
+            if not same or origin == BUILTIN:
+                raise PluginError(
+                    f"{self._label}: {name!r} is already registered by {existing.origin} to "
+                    f"{_target(existing.func)}; {origin} may not replace it "
+                    "(register a new version instead)"
+                )
+        if origin == BUILTIN:
+            self._builtin_bases.add(match["base"])
         self._stored.register(name, func=entry)
         return entry
 
@@ -304,8 +402,30 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
             return None
         return self._stored.get(name)  # type: ignore[no-any-return]
 
+    def _refusal(self, entry_point: importlib.metadata.EntryPoint) -> str | None:
+        """Why ``entry_point`` is ignored without being imported, or ``None``."""
+        match = _VERSIONED.match(entry_point.name)
+        if not match:
+            return "its name carries no version (write 'my_init.v1')"
+        if match["base"] in self._builtin_bases:
+            return f"{match['base']!r} is a built-in name of paraminit, which always wins"
+        return None
+
     def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
-        return {ep.name: ep for ep in _entry_points_of(self.entry_point_namespace)}
+        """The usable entry points by name (see :meth:`plugin_problems` for the others)."""
+        return {
+            ep.name: ep
+            for ep in _entry_points_of(self.entry_point_namespace)
+            if self._refusal(ep) is None
+        }
+
+    def plugin_problems(self) -> dict[str, str]:
+        """Entry points ignored without being imported, by name, with the reason."""
+        return {
+            ep.name: f"{self._label}: {plugin_origin(ep)} is ignored: {why}"
+            for ep in _entry_points_of(self.entry_point_namespace)
+            if (why := self._refusal(ep)) is not None
+        }
 
     def names(self) -> list[str]:
         """Every versioned name, registered or offered by a plugin (nothing is imported)."""
@@ -335,39 +455,53 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
     def get(self, name: str) -> RegisteredFunction:
         versioned = self.resolve_name(name)
         if versioned is None:
+            refused = self.plugin_problems().get(name)
             raise catalogue.RegistryError(
-                f"{self._label}: no function named {name!r}{did_you_mean(name, self.names())}"
+                refused
+                or f"{self._label}: no function named {name!r}{did_you_mean(name, self.names())}"
             )
         registered = self._registered(versioned)
         entry_point = self._entry_points().get(versioned)
-        if entry_point is not None and registered is not None:
-            if entry_point.value.replace(" ", "") != _target(registered.func):
-                raise PluginError(
-                    f"{self._label}: the plugin entry point '{entry_point.name} = "
-                    f"{entry_point.value}' would replace {versioned!r}, which is registered to "
-                    f"{_target(registered.func)}; a plugin must use a name of its own"
-                )
+        if entry_point is None or (registered is not None and registered.origin == BUILTIN):
+            assert registered is not None
             return registered
-        if registered is not None:
+        origin = plugin_origin(entry_point)
+        if registered is not None and registered.origin.distribution == origin.distribution:
+            return registered  # registered while this plugin's package was imported
+        loaded = self._load(entry_point, origin)
+        registered = self._registered(versioned)  # the import may have registered it
+        if registered is None:
+            try:
+                with _registering_as(origin):
+                    return self._store(versioned, loaded)
+            except (TypeError, ValueError, PluginError) as err:
+                raise PluginError(f"{self._label}: {origin} cannot be used: {err}") from None
+        if registered.func is loaded or registered is loaded:
+            return registered  # the entry point names the registered function, or re-exports it
+        if registered.origin.distribution == origin.distribution:
             return registered
-        assert entry_point is not None
+        raise PluginError(
+            f"{self._label}: {origin} would replace {versioned!r}, which {registered.origin} "
+            f"registered to {_target(registered.func)}; a plugin must use a name of its own"
+        )
+
+    def _load(self, entry_point: importlib.metadata.EntryPoint, origin: Origin) -> Any:
         try:
-            loaded = entry_point.load()
-        except Exception as err:
+            with _registering_as(origin):
+                return entry_point.load()
+        except (Exception, SystemExit) as err:
+            # SystemExit too: a plugin calling sys.exit() at import must not end the program.
             raise PluginError(
-                f"{self._label}: could not load plugin entry point '{entry_point.name} = "
-                f"{entry_point.value}' (group {self.entry_point_namespace}): "
-                f"{type(err).__name__}: {err}"
-            ) from err
-        # Importing the plugin may have registered it already, through the decorator.
-        registered = self._registered(versioned)
-        if registered is not None:
-            return registered
-        return self._store(versioned, loaded)
+                f"{self._label}: could not load {origin} (group "
+                f"{self.entry_point_namespace}): {type(err).__name__}: {err}"
+            ) from None
 
     def lookup(self, name: object) -> RegisteredFunction | str:
         """The function a config block names, or why there is none (for validation)."""
         if not isinstance(name, str) or name not in self:
+            refused = self.plugin_problems().get(name) if isinstance(name, str) else None
+            if refused is not None:
+                return refused
             hint = did_you_mean(name, self.names()) if isinstance(name, str) else ""
             return f"unknown {self.namespace[-1]} function {name!r}{hint}"
         try:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from confection import Config, ConfigValidationError
 
+from .config import Config as ParsedConfig
+
 __all__ = [
     "ConfigFunction",
     "FieldError",
@@ -85,7 +87,7 @@ def iter_config_errors(
 
 def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
     if isinstance(config, Config) and not config.is_interpolated:
-        tree: Any = Config(config).interpolate()
+        tree: Any = ParsedConfig(config).interpolate()
     else:
         tree = copy.deepcopy(dict(config))
     for dotted, value in overrides.items():

@@ -5,23 +5,26 @@ Subcommands: ``list``, ``show NAME``, ``build CONFIG``, ``diagnose CONFIG`` and
 use ``rich`` and plots use ``matplotlib`` (the ``cli`` extra); both are imported
 only when needed, and without ``rich`` the output is plain text.
 
-Exit status: 0 success; 1 the config is invalid or cannot be built (the error
-lists every bad field with its path); 2 a usage problem (missing file, bad
-override, unknown name, unwritable output, missing extra); 3 ``diagnose``
-flagged a layer.
+Exit status: 0 success; 1 the config is invalid or cannot be built (one line on
+stderr per bad field or failing parameter, with its path); 2 a usage problem
+(missing file, bad override or argument, unknown name, unwritable output or image
+format, bad environment variable, missing extra), one line; 3 ``diagnose``
+flagged a layer. A closed pipe on stdout ends the command quietly with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from confection import ConfigValidationError
 
 from ..build import OverrideError, parse_override_value
+from ..engine import MAX_SEED
 from ..registry import PluginError
 from .commands import cmd_build, cmd_diagnose, cmd_list, cmd_plot, cmd_show
 from .output import EXIT_CONFIG, EXIT_USAGE, UsageError
@@ -49,14 +52,24 @@ def _parse_overrides(extra: Sequence[str]) -> dict[str, Any]:
 
 
 def _seed(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int in [0, 2**128), got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an int in [0, 2**128), got {text}")
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (argparse prints the usage above them)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="paraminit",
         description="Neural-network parameter initializers for config-driven models.",
         epilog="Exit status: 0 ok, 1 invalid config, 2 usage error, 3 diagnose flagged a layer.",
@@ -99,6 +112,37 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:  # started with stdout closed: the output is not wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (open for the process's life)
+    try:
+        status = _run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`paraminit list | head -1`). As Python's docs advise
+        # for SIGPIPE: stop quietly, and point stdout at devnull so the interpreter's
+        # own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _error_lines(err: ConfigValidationError) -> list[str]:
+    """``err`` as one line per problem: ``section -> key: message``."""
+    if err.errors:
+        return [
+            f"{' -> '.join(map(str, e.get('loc', [])))}: {_one_line(str(e.get('msg', '')))}"
+            for e in err.errors
+        ]
+    parts = [_one_line(str(p)) for p in (err.title, err.desc) if p]
+    return [": ".join(parts) or "invalid config"]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = make_parser()
     args, extra = parser.parse_known_args(argv)
     try:
@@ -108,11 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.handler(args, overrides)
         return status
     except ConfigValidationError as err:
-        print(str(err).strip("\n"), file=sys.stderr)
+        for line in _error_lines(err):
+            print(f"paraminit: {line}", file=sys.stderr)
         return EXIT_CONFIG
     except (UsageError, OverrideError, PluginError) as err:
         print(f"paraminit: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise
     except OSError as err:
         where = f" {err.filename}" if err.filename else ""
         print(f"paraminit: cannot read{where}: {err.strerror or err}", file=sys.stderr)

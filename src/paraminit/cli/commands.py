@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..build import Model, build
 from ..diagnostics import diagnose
+from ..engine import get_num_threads
 from ..introspect import describe_all, find, known_names
 from ..registry import did_you_mean
 from .output import (
@@ -30,7 +32,7 @@ from .output import (
     number,
     print_table,
 )
-from .plots import plot_diagnosis, plot_params
+from .plots import check_image_format, plot_diagnosis, plot_params
 
 __all__ = ["cmd_build", "cmd_diagnose", "cmd_list", "cmd_plot", "cmd_show"]
 
@@ -42,9 +44,28 @@ def _build(args: argparse.Namespace, overrides: dict[str, Any]) -> Model:
     if not config.is_file():
         why = "it is a directory" if config.is_dir() else "no such file"
         raise UsageError(f"cannot read config {config}: {why}")
-    delay = float(os.environ.get(PROGRESS_DELAY_ENV, "1.0"))
+    delay = _progress_delay()
+    try:
+        get_num_threads()
+    except ValueError as err:  # PARAMINIT_NUM_THREADS: the environment's fault, not the config's
+        raise UsageError(str(err)) from None
     with BuildProgress(delay) as progress:
         return build(config, seed=args.seed, overrides=overrides, progress=progress)
+
+
+def _progress_delay() -> float:
+    text = os.environ.get(PROGRESS_DELAY_ENV, "")
+    if not text.strip():
+        return 1.0
+    try:
+        delay = float(text)
+    except ValueError:
+        delay = math.nan
+    if not (math.isfinite(delay) and delay >= 0):
+        raise UsageError(
+            f"{PROGRESS_DELAY_ENV} must be a finite number of seconds >= 0, got {text!r}"
+        )
+    return delay
 
 
 def cmd_list(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
@@ -81,6 +102,11 @@ def cmd_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         raise UsageError(f"no initializer or layer named {args.name!r}{hint}")
     if args.json:
         print(json.dumps(entry, indent=2, default=str))
+        return EXIT_OK
+    if "error" in entry:  # a broken plugin: shown with its error, as `list` does
+        print(f"{entry['name']}  ({entry['kind']}, cannot be loaded)")
+        print()
+        print(entry["error"])
         return EXIT_OK
     print(f"{entry['name']}  ({entry['kind']}, {entry['function']})")
     print()
@@ -142,6 +168,7 @@ def cmd_diagnose(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         raise UsageError(f"--batch must be at least 2, got {args.batch}")
     if args.plot is not None:
         check_writable(args.plot)
+        check_image_format(args.plot)
     model = _build(args, overrides)
     diagnosis = diagnose(model, batch=args.batch)
     if args.plot is not None:
@@ -188,6 +215,7 @@ def cmd_diagnose(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def cmd_plot(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     check_writable(args.output)
+    check_image_format(args.output)
     model = _build(args, overrides)
     plot_params(model, f"{args.config} (build seed {model.seed})", args.output)
     print(f"wrote {args.output}: histograms of {len(model.params)} parameters")

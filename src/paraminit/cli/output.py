@@ -160,13 +160,13 @@ class BuildProgress:
             elif self.plain and sys.stderr.isatty():
                 sys.stderr.write(f"\rbuilding {done}/{total} {path}\x1b[K")
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self.timer is not None:
             self.timer.cancel()
         with self.lock:
             if self.bar is not None:
                 self.bar.stop()
-            elif self.plain:
+            elif self.plain and exc_type is None:  # a failed build says so itself
                 clear = "\r\x1b[K" if sys.stderr.isatty() else ""
                 sys.stderr.write(f"{clear}paraminit: built {self.done} parameters\n")
 

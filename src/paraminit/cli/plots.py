@@ -16,7 +16,28 @@ from ..build import Model
 from ..diagnostics import Diagnosis, expected_density
 from .output import CLI_EXTRA, UsageError, atomic_output
 
-__all__ = ["plot_diagnosis", "plot_params"]
+__all__ = ["check_image_format", "plot_diagnosis", "plot_params"]
+
+
+def _image_format(path: Path) -> str:
+    return path.suffix.lstrip(".").lower() or "png"
+
+
+def check_image_format(path: Path) -> None:
+    """Fail early (before any work) when matplotlib cannot write ``path``'s format.
+
+    The formats are those of matplotlib's Agg canvas, the one the plots draw on.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:
+        raise UsageError(f"plotting needs matplotlib: {CLI_EXTRA}") from None
+    supported = FigureCanvasAgg.get_supported_filetypes()
+    if _image_format(path) not in supported:
+        raise UsageError(
+            f"cannot write {path}: unsupported image format {path.suffix!r} "
+            f"(supported: {', '.join(sorted(supported))})"
+        )
 
 
 def _pyplot_figure(width: float, height: float) -> Any:
@@ -31,9 +52,8 @@ def _pyplot_figure(width: float, height: float) -> Any:
 
 
 def _save_figure(figure: Any, path: Path) -> None:
-    fmt = path.suffix.lstrip(".").lower() or "png"
     with atomic_output(path) as handle:
-        figure.savefig(handle, format=fmt, dpi=100)
+        figure.savefig(handle, format=_image_format(path), dpi=100)
 
 
 def plot_diagnosis(diagnosis: Diagnosis, title: str, path: Path) -> None:
