@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .contract import Initializer
 from .engine import Distribution, Normal, TruncatedNormal, Uniform
 from .regions import distribution_of, unwrap
 
@@ -120,7 +121,7 @@ def density_rule(func_name: str) -> Callable[[DensityRule], DensityRule]:
     return decorator
 
 
-def initializer_arguments(init: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+def initializer_arguments(init: Initializer) -> tuple[str, dict[str, Any]]:
     """``(function name, every argument with its default or configured value)``."""
     func = unwrap(init)
     arguments: dict[str, Any] = {}
@@ -134,7 +135,7 @@ def initializer_arguments(init: Callable[..., Any]) -> tuple[str, dict[str, Any]
     return str(getattr(func, "__name__", "")), arguments
 
 
-def expected_density(init: Callable[..., Any] | None, shape: tuple[int, ...]) -> Density | None:
+def expected_density(init: Initializer | None, shape: tuple[int, ...]) -> Density | None:
     """The distribution ``init`` draws from for an array of ``shape``, or ``None`` if unknown.
 
     For an elementwise initializer (the uniform, normal and truncated families,

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from .contract import SUPPORTED_DTYPES, FloatArray
+from .contract import SUPPORTED_DTYPES, FloatArray, Initializer
 from .engine.blocks import fill_region, normalize_region
 from .engine.distributions import Distribution
 
@@ -169,7 +169,7 @@ class _Request(NamedTuple):
     constant: Any  # a scalar of the dtype, when ``dist`` is None
 
 
-def _misuse(init: Callable[..., Any], what: str) -> ElementwiseError:
+def _misuse(init: Initializer, what: str) -> ElementwiseError:
     return ElementwiseError(
         f"{_name(init)!r} is marked elementwise but {what}; an elementwise initializer "
         "makes its values with one engine.fill call on its whole output, or writes one "
@@ -178,7 +178,7 @@ def _misuse(init: Callable[..., Any], what: str) -> ElementwiseError:
 
 
 def _record(
-    init: Callable[..., Any], shape: tuple[int, ...], dtype: np.dtype[Any], kwargs: dict[str, Any]
+    init: Initializer, shape: tuple[int, ...], dtype: np.dtype[Any], kwargs: dict[str, Any]
 ) -> _Request:
     """Call an elementwise ``init`` on a stand-in; return its one request, or raise."""
     backing = np.full(1, _SENTINEL, dtype=dtype)
@@ -231,7 +231,7 @@ def _check_dtype(func_name: str, dtype: object) -> np.dtype[Any]:
 
 
 def distribution_of(
-    init: Callable[..., Any], shape: tuple[int, ...], *, dtype: Any = "float32"
+    init: Initializer, shape: tuple[int, ...], *, dtype: Any = "float32"
 ) -> Distribution | float | None:
     """What ``init`` fills an array of ``shape`` with, without filling anything.
 
@@ -250,7 +250,7 @@ def distribution_of(
 
 
 def initialize_region(
-    init: Callable[..., Any],
+    init: Initializer,
     shape: tuple[int, ...],
     region: object,
     *,
@@ -281,7 +281,8 @@ def initialize_region(
             kwargs["inplace"] = True
         full = init(np.empty(shape, dtype=dt), **kwargs)
         normalize_region("initialize_region", shape, region)  # the same errors as the fast path
-        return np.array(full[region], copy=True)
+        # region is numpy indexing, checked by normalize_region just above.
+        return np.array(full[region], copy=True)  # type: ignore[index]
     request = _record(init, shape, dt, kwargs)
     if request.dist is None:
         ranges, dropped = normalize_region("initialize_region", shape, region)
