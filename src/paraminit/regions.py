@@ -282,7 +282,7 @@ def initialize_region(
         full = init(np.empty(shape, dtype=dt), **kwargs)
         normalize_region("initialize_region", shape, region)  # the same errors as the fast path
         # region is numpy indexing, checked by normalize_region just above.
-        return np.array(full[region], copy=True)  # type: ignore[index]
+        return np.array(full[region], copy=True)  # type: ignore[call-overload]
     request = _record(init, shape, dt, kwargs)
     if request.dist is None:
         ranges, dropped = normalize_region("initialize_region", shape, region)
