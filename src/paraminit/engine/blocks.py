@@ -250,15 +250,8 @@ def _gather_region(
                 r = lead[axis]
                 starts += (r.start + index.astype(np.int64) * r.step) * strides[axis]
         ends = starts + (length - 1) * step
-        if step >= BLOCK_SIZE:  # each element of a row sits in its own block
-            blocks = np.unique((starts[:, None] + j[None, :]) // BLOCK_SIZE)
-        else:  # a row touches every block between its first and last element
-            first, final = starts // BLOCK_SIZE, ends // BLOCK_SIZE
-            spans = final - first + 1
-            offsets = np.repeat(first - np.cumsum(spans) + spans, spans)
-            blocks = np.unique(offsets + np.arange(spans.sum()))
         # Blocks write disjoint parts of the result: threads may share them out.
-        todo = blocks.tolist()
+        todo = _touched_blocks(starts, ends, j, step)
 
         def work(
             items: range, todo: list[int] = todo, pass_: tuple[Any, ...] = (starts, ends, r0)
@@ -267,3 +260,16 @@ def _gather_region(
                 gather(todo[i], *pass_)
 
         run_parallel(work, len(todo))
+
+
+def _touched_blocks(starts: Any, ends: Any, j: Any, step: int) -> list[int]:
+    """The blocks, ascending, that rows ``starts + j`` (last elements ``ends``) touch."""
+    if step >= BLOCK_SIZE:  # each element of a row sits in its own block
+        blocks = np.unique((starts[:, None] + j[None, :]) // BLOCK_SIZE)
+    else:  # a row touches every block between its first and last element
+        first, final = starts // BLOCK_SIZE, ends // BLOCK_SIZE
+        spans = final - first + 1
+        offsets = np.repeat(first - np.cumsum(spans) + spans, spans)
+        blocks = np.unique(offsets + np.arange(spans.sum()))
+    result: list[int] = blocks.tolist()
+    return result
