@@ -33,6 +33,7 @@ from .threads import run_parallel
 __all__ = ["fill", "fill_region", "normalize_region"]
 
 _MASK64 = (1 << 64) - 1
+_PLAIN = np.ndarray  # one global lookup in fill() instead of two
 
 
 def _block_length(size: int, block: int) -> int:
@@ -104,7 +105,7 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
     Temporary memory is a few block-sized buffers per thread, whatever the size
     of ``out``.
     """
-    if type(out) is not np.ndarray:  # a recorder (see the module docstring)?
+    if type(out) is not _PLAIN:  # a recorder (see the module docstring)?
         record = getattr(out, "record_fill", None)
         if record is not None:
             record(dist, seed)
