@@ -124,7 +124,7 @@ def _is_whole(key: Any) -> bool:
 
 
 # A value no sane initializer leaves in its output by chance, exact in float16.
-_SENTINEL = -31337.0
+_SENTINEL = -30000.0
 
 
 class _StandIn(np.ndarray):
@@ -181,7 +181,8 @@ def _record(
     init: Initializer, shape: tuple[int, ...], dtype: np.dtype[Any], kwargs: dict[str, Any]
 ) -> _Request:
     """Call an elementwise ``init`` on a stand-in; return its one request, or raise."""
-    backing = np.full(1, _SENTINEL, dtype=dtype)
+    sentinel = dtype.type(_SENTINEL)
+    backing = np.full(1, sentinel, dtype=dtype)
     stand_in = np.lib.stride_tricks.as_strided(
         backing, shape=shape, strides=(0,) * len(shape), writeable=True
     ).view(_StandIn)
@@ -203,7 +204,7 @@ def _record(
     dist, seed, got_shape, got_dtype = detail
     if got_shape != shape or got_dtype != dtype:
         raise _misuse(init, f"fills an array of shape {got_shape} ({got_dtype}), not its output")
-    if backing[0] != _SENTINEL:
+    if backing[0] != sentinel:
         raise _misuse(init, "changes its output after the fill")
     return _Request(dist, seed, None)
 
