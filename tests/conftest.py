@@ -1,4 +1,5 @@
-"""Shared fixtures: thread count reset, the shipped configs, the console script, the plugin."""
+"""Shared fixtures: thread count reset, the shipped configs, the console script, the plugin,
+fresh interpreters, and the config blocks tests resolve."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,19 @@ CONFIGS = ROOT / "configs"
 PLUGIN_SOURCE = ROOT / "examples" / "paraminit-rademacher"
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
+RunPython = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def init_block(name: str, section: str = "layer.init", **args: object) -> str:
+    """Config text of one initializer block: ``[<section>]`` naming ``name``, with ``args``.
+
+    Values are config text (``lo = -0.5``, ``colour = "red"``); parent sections are declared.
+    """
+    parts = section.split(".")
+    lines = [f"[{'.'.join(parts[: i + 1])}]" for i in range(len(parts))]
+    lines.append(f'@initializers = "{name}"')
+    lines += [f"{key} = {value}" for key, value in args.items()]
+    return "\n".join(lines)
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +40,12 @@ def _restore_threads() -> object:
     """Tests that change the thread count get the default back afterwards."""
     yield
     paraminit.set_num_threads(None)
+
+
+@pytest.fixture(scope="session")
+def configs() -> Path:
+    """The directory of the shipped configs (``configs/default.cfg``, ...)."""
+    return CONFIGS
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +91,14 @@ def _env(extra_path: Path | None, env: dict[str, str] | None) -> dict[str, str]:
     return result
 
 
+def _run(
+    argv: list[str], plugin: Path | None, env: dict[str, str] | None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, capture_output=True, text=True, cwd=cwd, env=_env(plugin, env), timeout=120
+    )
+
+
 @pytest.fixture(scope="session")
 def run_cli(paraminit_exe: str) -> RunCli:
     """Run the console script: ``run_cli(*args, plugin=path, env={...}, cwd=...)``."""
@@ -80,13 +109,26 @@ def run_cli(paraminit_exe: str) -> RunCli:
         env: dict[str, str] | None = None,
         cwd: Path = ROOT,
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [paraminit_exe, *map(str, args)],
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=_env(plugin, env),
-            timeout=120,
-        )
+        return _run([paraminit_exe, *map(str, args)], plugin, env, cwd)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def run_python() -> RunPython:
+    """Run ``code`` in a fresh interpreter: ``run_python(code, *args, plugin=path, env=...)``.
+
+    ``plugin`` goes first on ``PYTHONPATH``, so its entry points are found as after
+    ``pip install``; ``code`` is dedented.
+    """
+
+    def run(
+        code: str,
+        *args: str,
+        plugin: Path | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
+    ) -> subprocess.CompletedProcess[str]:
+        return _run([sys.executable, "-c", textwrap.dedent(code), *args], plugin, env, cwd)
 
     return run

@@ -11,8 +11,6 @@ from confection import Config
 import paraminit
 from paraminit.build import BuildError, OverrideError, param_seed
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-
 MLP = """
 [vars]
 width = 16
@@ -182,8 +180,8 @@ def test_missing_config_file_is_an_os_error(tmp_path: Path) -> None:
 # xavier_uniform_init(gain=...); plugin_example.cfg is built by tests/test_cli.py,
 # which installs the plugin it needs.
 @pytest.mark.parametrize("name", ["default", "mlp_relu_xavier", "deep_tanh", "embed_mlp"])
-def test_every_shipped_config_builds(name: str) -> None:
-    model = paraminit.build(CONFIGS / f"{name}.cfg", seed=0)
+def test_every_shipped_config_builds(configs: Path, name: str) -> None:
+    model = paraminit.build(configs / f"{name}.cfg", seed=0)
     assert model.params
     for path, values in model.params.items():
         assert values.dtype == np.float32 and np.all(np.isfinite(values)), path
@@ -200,3 +198,22 @@ def test_a_config_file_that_is_not_text_is_a_config_error(tmp_path: Path) -> Non
     path.write_bytes(b"\xff\xfe[model]")
     with pytest.raises(paraminit.ConfigValidationError, match="not UTF-8 text"):
         paraminit.build(path, seed=0)
+
+
+def test_summary_has_one_row_per_parameter_with_its_statistics() -> None:
+    model = paraminit.build(MLP, seed=3)
+    rows = model.summary()
+    assert [row["path"] for row in rows] == list(model.params)
+    for row in rows:
+        values = model.params[row["path"]].astype(np.float64)
+        assert row["shape"] == list(values.shape)
+        assert row["dtype"] == "float32"
+        assert row["mean"] == float(values.mean())
+        assert row["std"] == float(values.std())
+        assert (row["min"], row["max"]) == (float(values.min()), float(values.max()))
+    by_path = {row["path"]: row for row in rows}
+    weights = by_path["model.*.hidden1.W"]
+    assert weights["initializer"] == "normal_init.v1"
+    assert weights["expected_std"] == pytest.approx((1 / 8) ** 0.5)
+    assert weights["seed"] == str(param_seed(3, "model.*.hidden1.W"))
+    assert by_path["model.*.hidden2.b"]["expected_std"] == pytest.approx(1 / 12**0.5)

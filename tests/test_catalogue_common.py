@@ -16,6 +16,7 @@ import pytest
 from confection import Config, ConfigValidationError
 
 import paraminit
+from conftest import init_block
 from paraminit import registry
 
 
@@ -200,11 +201,8 @@ def test_a_bad_seed_is_rejected(case: Case, seed: Any) -> None:
 
 
 def _config_text(case: Case, name: str) -> str:
-    lines = ["[init]", f'@initializers = "{name}"']
-    lines += [f"{key} = {value!r}".replace("'", '"') for key, value in case.args.items()]
-    if case.random:
-        lines.append("seed = 3")
-    return "\n".join(lines)
+    args = {key: repr(value).replace("'", '"') for key, value in case.args.items()}
+    return init_block(name, "init", **args, **({"seed": 3} if case.random else {}))
 
 
 def _names(case: Case) -> list[str]:
@@ -243,3 +241,13 @@ def test_is_exported_under_every_name(case: Case) -> None:
     for name in (case.id, *case.names):
         assert name in paraminit.__all__
         assert getattr(paraminit, name) is case.func
+
+
+def test_the_package_exports_every_registered_initializer_and_nothing_private() -> None:
+    entries = paraminit.registry.initializers.get_all().values()
+    registered = {e.func.__name__ for e in entries if e.func.__module__.startswith("paraminit.")}
+    assert registered <= set(paraminit.__all__)
+    assert set(paraminit.initializers.__all__) <= set(paraminit.__all__)
+    private = [n for n in paraminit.__all__ if n.startswith("_") and n != "__version__"]
+    assert private == []
+    assert not hasattr(paraminit, "_begin") and not hasattr(paraminit, "_random_fill")

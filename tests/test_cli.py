@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import paraminit
-
-ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "configs"
-RunCli = Callable[..., subprocess.CompletedProcess[str]]
+from conftest import RunCli, RunPython
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -148,9 +144,9 @@ def test_show_of_an_unknown_name_is_one_line_with_suggestions(run_cli: RunCli) -
 # --- build
 
 
-def test_build_writes_the_params_it_reports(run_cli: RunCli, tmp_path: Path) -> None:
+def test_build_writes_the_params_it_reports(configs: Path, run_cli: RunCli, tmp_path: Path) -> None:
     output = tmp_path / "params.npz"
-    config = CONFIGS / "mlp_relu_xavier.cfg"
+    config = configs / "mlp_relu_xavier.cfg"
     result = run_cli("build", config, "--seed", "5", "--output", output, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -184,9 +180,9 @@ def test_build_prints_one_row_per_parameter(run_cli: RunCli, small: Path) -> Non
     assert "500x16" in result.stdout and "build seed 1" in result.stdout
 
 
-def test_build_applies_overrides(run_cli: RunCli) -> None:
+def test_build_applies_overrides(configs: Path, run_cli: RunCli) -> None:
     result = run_cli(
-        "build", CONFIGS / "mlp_relu_xavier.cfg", "--json", "--vars.width=32", "--vars.depth", "2"
+        "build", configs / "mlp_relu_xavier.cfg", "--json", "--vars.width=32", "--vars.depth", "2"
     )
     assert result.returncode == 0, result.stderr
     shapes = {r["path"]: r["shape"] for r in json.loads(result.stdout)["params"]}
@@ -195,9 +191,11 @@ def test_build_applies_overrides(run_cli: RunCli) -> None:
     assert "model.*.hidden.2.W" not in shapes
 
 
-def test_plugin_config_builds_with_the_installed_plugin(run_cli: RunCli, plugin_path: Path) -> None:
+def test_plugin_config_builds_with_the_installed_plugin(
+    configs: Path, run_cli: RunCli, plugin_path: Path
+) -> None:
     result = run_cli(
-        "build", CONFIGS / "plugin_example.cfg", "--seed", "0", "--json", plugin=plugin_path
+        "build", configs / "plugin_example.cfg", "--seed", "0", "--json", plugin=plugin_path
     )
     assert result.returncode == 0, result.stderr
     rows = {r["path"]: r for r in json.loads(result.stdout)["params"]}
@@ -206,9 +204,9 @@ def test_plugin_config_builds_with_the_installed_plugin(run_cli: RunCli, plugin_
     expected = np.sqrt(2) / np.sqrt(64)
     assert row["max"] == pytest.approx(expected) and row["min"] == pytest.approx(-expected)
     assert row["expected_std"] == pytest.approx(expected)
-    diagnosed = run_cli("diagnose", CONFIGS / "plugin_example.cfg", "--json", plugin=plugin_path)
+    diagnosed = run_cli("diagnose", configs / "plugin_example.cfg", "--json", plugin=plugin_path)
     assert diagnosed.returncode == 0, diagnosed.stdout
-    without = run_cli("build", CONFIGS / "plugin_example.cfg")
+    without = run_cli("build", configs / "plugin_example.cfg")
     assert without.returncode == 1
     assert "unknown initializers function 'rademacher_init.v1'" in without.stderr
 
@@ -264,12 +262,12 @@ def test_progress_is_reported_on_stderr_once_the_delay_passes(run_cli: RunCli, s
 
 
 def test_diagnose_flags_the_shrinking_xavier_relu_mlp_with_exit_3(
-    run_cli: RunCli, tmp_path: Path
+    configs: Path, run_cli: RunCli, tmp_path: Path
 ) -> None:
     plot = tmp_path / "std.png"
     result = run_cli(
         "diagnose",
-        CONFIGS / "mlp_relu_xavier.cfg",
+        configs / "mlp_relu_xavier.cfg",
         "--seed",
         "0",
         "--batch",
@@ -286,8 +284,8 @@ def test_diagnose_flags_the_shrinking_xavier_relu_mlp_with_exit_3(
     _assert_png(plot)
 
 
-def test_diagnose_passes_the_he_relu_mlp_with_exit_0(run_cli: RunCli) -> None:
-    result = run_cli("diagnose", CONFIGS / "default.cfg", "--seed", "0")
+def test_diagnose_passes_the_he_relu_mlp_with_exit_0(configs: Path, run_cli: RunCli) -> None:
+    result = run_cli("diagnose", configs / "default.cfg", "--seed", "0")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every layer keeps its std within [0.5, 2]x input" in result.stdout
     assert "model.*.hidden.17" in result.stdout
@@ -310,22 +308,19 @@ def test_python_dash_m_runs_the_same_command() -> None:
         [sys.executable, "-m", "paraminit", "show", "Linear.v1", "--json"],
         capture_output=True,
         text=True,
-        cwd=ROOT,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["name"] == "Linear.v1"
 
 
-def test_without_rich_the_tables_are_plain_text(small: Path) -> None:
+def test_without_rich_the_tables_are_plain_text(small: Path, run_python: RunPython) -> None:
     code = (
         "import sys; sys.modules['rich'] = None\n"
         "from paraminit.cli import main\n"
         f"raise SystemExit(main(['build', {str(small)!r}, '--seed', '1']))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{small}: 7 parameters")

@@ -197,3 +197,55 @@ def test_layer_blocks_are_validated_with_every_error_and_its_path() -> None:
     assert "model -> * -> first -> activation" in message
     assert "model -> * -> second -> nO" in message
     assert "2 problems" in message
+
+
+class _NoForward(paraminit.layers.Layer):
+    kind = "NoForward.v1"
+
+
+class _ForwardOnly(paraminit.layers.Layer):
+    kind = "ForwardOnly.v1"
+
+    def forward(self, params: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+        return X * 2
+
+
+def test_a_layer_without_a_forward_pass_says_so_instead_of_recursing() -> None:
+    X = np.ones((2, 3))
+    with pytest.raises(NotImplementedError, match="_NoForward defines no forward pass"):
+        _NoForward().forward({}, X)
+    with pytest.raises(NotImplementedError, match="_NoForward defines no forward pass"):
+        list(_NoForward().trace({}, X))
+
+
+def test_a_layer_with_only_a_forward_pass_traces_itself_and_chains() -> None:
+    layer = _ForwardOnly()
+    X = np.ones((2, 3))
+    [(leaf, output)] = list(layer.trace({}, X))
+    assert leaf is layer and np.array_equal(output, X * 2)
+    assert np.array_equal(Chain((layer, _ForwardOnly())).forward({}, X), X * 4)
+
+
+@pytest.mark.parametrize("declared, before, expected", [(None, 7, 7), (7, None, 7), (7, 7, 7)])
+def test_linear_and_layer_norm_infer_their_input_width_alike(
+    declared: int | None, before: int | None, expected: int
+) -> None:
+    linear = Linear(3, declared, paraminit.zero_init, paraminit.zero_init, "identity")
+    norm = LayerNorm(declared, None, None)
+    assert linear.infer(before) == 3 and linear.nI == expected
+    assert norm.infer(before) == expected and norm.nO == expected
+
+
+def test_a_width_that_does_not_fit_names_the_field_of_each_layer() -> None:
+    linear = Linear(3, 5, paraminit.zero_init, paraminit.zero_init, "identity")
+    norm = LayerNorm(5, None, None)
+    with pytest.raises(paraminit.layers.ShapeError, match="nI: is 5, but the layer before"):
+        linear.infer(4)
+    with pytest.raises(paraminit.layers.ShapeError, match="nO: is 5, but the layer before"):
+        norm.infer(4)
+    with pytest.raises(paraminit.layers.ShapeError, match=r"nI: is not set .*\); set nI"):
+        Linear(3, None, paraminit.zero_init, paraminit.zero_init, "identity").infer(None)
+    with pytest.raises(
+        paraminit.layers.ShapeError, match="nO: is not set and cannot be inferred; set nO"
+    ):
+        LayerNorm(None, None, None).infer(None)

@@ -8,13 +8,12 @@ entry points exactly as it would after ``pip install``.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from conftest import RunPython
 
 PLUGIN_MODULE = '''
 from typing import Annotated
@@ -58,18 +57,6 @@ def install(root: Path, name: str, module: str, entry_points: dict[str, str]) ->
     (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")
 
 
-def run(root: Path, code: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 RESOLVE = """
 import sys
 import numpy as np
@@ -83,10 +70,11 @@ def resolve(name, **args):
 """
 
 
-def test_entry_point_plugin_resolves_without_being_imported_first(tmp_path: Path) -> None:
+def test_entry_point_plugin_resolves_without_being_imported_first(
+    tmp_path: Path, run_python: RunPython
+) -> None:
     install(tmp_path, "myplug", PLUGIN_MODULE, {"scaled_init.v1": "myplug:scaled_init"})
-    result = run(
-        tmp_path,
+    result = run_python(
         RESOLVE
         + """
 assert "myplug" not in sys.modules
@@ -95,6 +83,7 @@ assert "myplug" in sys.modules
 print(init.func.__module__, init.keywords, init(np.zeros(2)).tolist())
 print(resolve("scaled_init").func.__name__)
 """,
+        plugin=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -103,10 +92,11 @@ print(resolve("scaled_init").func.__name__)
     ]
 
 
-def test_entry_point_plugin_arguments_are_validated_with_paths(tmp_path: Path) -> None:
+def test_entry_point_plugin_arguments_are_validated_with_paths(
+    tmp_path: Path, run_python: RunPython
+) -> None:
     install(tmp_path, "myplug", PLUGIN_MODULE, {"scaled_init.v1": "myplug:scaled_init"})
-    result = run(
-        tmp_path,
+    result = run_python(
         RESOLVE
         + """
 try:
@@ -114,27 +104,31 @@ try:
 except ConfigValidationError as err:
     print(err)
 """,
+        plugin=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "layer -> init -> value\tInput should be greater than 0, got -2.0 [scaled_init.v1]" in (
-        result.stdout
-    )
+    assert "layer -> init -> value\tmust be > 0, got -2.0 [scaled_init.v1]" in (result.stdout)
     assert "layer -> init -> colour\tunexpected argument for scaled_init.v1" in result.stdout
 
 
-def test_decorated_plugin_with_its_own_entry_point_resolves(tmp_path: Path) -> None:
+def test_decorated_plugin_with_its_own_entry_point_resolves(
+    tmp_path: Path, run_python: RunPython
+) -> None:
     install(tmp_path, "twoplug", DECORATED_MODULE, {"twos_init.v1": "twoplug:twos_init"})
-    result = run(tmp_path, RESOLVE + 'print(resolve("twos_init")(np.zeros(2)).tolist())')
+    result = run_python(
+        RESOLVE + 'print(resolve("twos_init")(np.zeros(2)).tolist())', plugin=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[2.0, 2.0]"
 
 
-def test_plugin_whose_import_fails_is_named_and_builtins_keep_working(tmp_path: Path) -> None:
+def test_plugin_whose_import_fails_is_named_and_builtins_keep_working(
+    tmp_path: Path, run_python: RunPython
+) -> None:
     install(
         tmp_path, "brokenplug", "import not_a_module_anywhere\n", {"broken_init.v1": "brokenplug:f"}
     )
-    result = run(
-        tmp_path,
+    result = run_python(
         RESOLVE
         + """
 try:
@@ -143,6 +137,7 @@ except ConfigValidationError as err:
     print(err)
 print(resolve("uniform_init", seed=1)(np.zeros(3)).shape)
 """,
+        plugin=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -152,10 +147,9 @@ print(resolve("uniform_init", seed=1)(np.zeros(3)).shape)
     assert out.strip().endswith("(3,)")
 
 
-def test_plugin_may_not_replace_a_builtin_name(tmp_path: Path) -> None:
+def test_plugin_may_not_replace_a_builtin_name(tmp_path: Path, run_python: RunPython) -> None:
     install(tmp_path, "evilplug", PLUGIN_MODULE, {"uniform_init.v1": "evilplug:scaled_init"})
-    result = run(
-        tmp_path,
+    result = run_python(
         RESOLVE
         + """
 try:
@@ -163,6 +157,7 @@ try:
 except ConfigValidationError as err:
     print(err)
 """,
+        plugin=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "'uniform_init.v1 = evilplug:scaled_init'" in result.stdout
@@ -170,16 +165,18 @@ except ConfigValidationError as err:
 
 
 @pytest.mark.parametrize("name", ["scaled_init", "scaled_init.v1"])
-def test_plugin_names_are_listed_without_importing_them(tmp_path: Path, name: str) -> None:
+def test_plugin_names_are_listed_without_importing_them(
+    tmp_path: Path, run_python: RunPython, name: str
+) -> None:
     install(tmp_path, "myplug", PLUGIN_MODULE, {"scaled_init.v1": "myplug:scaled_init"})
-    result = run(
-        tmp_path,
+    result = run_python(
         f"""
 import sys
 from paraminit import registry
 print({name!r} in registry.initializers, "scaled_init.v1" in registry.initializers.names())
 print("myplug" in sys.modules)
 """,
+        plugin=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "False"]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import paraminit
+from conftest import init_block
 from paraminit import ConfigValidationError, registry
 from paraminit.engine import BLOCK_SIZE
 
@@ -95,7 +96,7 @@ finite = st.floats(-1e6, 1e6, allow_nan=False)
 @PROPERTY
 @given(finite, finite)
 def test_uniform_config_resolves_exactly_when_lo_is_below_hi(lo: float, hi: float) -> None:
-    text = f'[init]\n@initializers = "uniform_init"\nlo = {lo!r}\nhi = {hi!r}\nseed = 0'
+    text = init_block("uniform_init", "init", lo=repr(lo), hi=repr(hi), seed=0)
     if lo < hi:
         init = registry.resolve(Config().from_str(text))["init"]
         values = init(np.empty(256, np.float64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Annotated, Any
 
 import annotated_types as at
@@ -11,7 +12,9 @@ import pytest
 from confection import Config
 
 import paraminit
+from conftest import init_block
 from paraminit import ConfigValidationError, InitializerPartial, registry
+from paraminit.arguments import ArgumentError
 from paraminit.registry import PluginError
 
 SEED_NAMES = ["normal_init", "xavier_uniform_init", "zero_init", "uniform_init"]
@@ -21,18 +24,12 @@ def resolve(text: str) -> dict[str, Any]:
     return registry.resolve(Config().from_str(text))
 
 
-def block(name: str, **args: object) -> str:
-    lines = ["[layer]", "[layer.init]", f'@initializers = "{name}"']
-    lines += [f"{k} = {v}" for k, v in args.items()]
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("base", SEED_NAMES)
 @pytest.mark.parametrize("suffix", ["", ".v1"])
 def test_both_name_forms_resolve_to_a_partial_of_the_public_function(
     base: str, suffix: str
 ) -> None:
-    init = resolve(block(base + suffix))["layer"]["init"]
+    init = resolve(init_block(base + suffix))["layer"]["init"]
     assert isinstance(init, functools.partial)
     assert isinstance(init, InitializerPartial)
     assert init.func is getattr(paraminit, base)
@@ -54,13 +51,13 @@ def test_unversioned_name_resolves_to_the_newest_version() -> None:
 
 
 def test_partial_keywords_hold_the_validated_arguments() -> None:
-    init = resolve(block("uniform_init.v1", lo=-1, hi=2, seed=3))["layer"]["init"]
+    init = resolve(init_block("uniform_init.v1", lo=-1, hi=2, seed=3))["layer"]["init"]
     assert init.keywords == {"lo": -1.0, "hi": 2.0, "seed": 3}
     assert isinstance(init.keywords["lo"], float)
 
 
 def test_partial_is_called_by_a_layer_at_build_time() -> None:
-    init = resolve(block("uniform_init", lo=-0.5, hi=0.5, seed=9))["layer"]["init"]
+    init = resolve(init_block("uniform_init", lo=-0.5, hi=0.5, seed=9))["layer"]["init"]
     W = np.empty((20, 10), np.float32)
     assert init(W, inplace=True) is W
     np.testing.assert_array_equal(
@@ -69,13 +66,13 @@ def test_partial_is_called_by_a_layer_at_build_time() -> None:
 
 
 def test_normal_init_fan_in_from_config() -> None:
-    init = resolve(block("normal_init", fan_in=16, seed=0))["layer"]["init"]
+    init = resolve(init_block("normal_init", fan_in=16, seed=0))["layer"]["init"]
     assert init.keywords["fan_in"] == 16
     assert init(np.empty(5)).shape == (5,)
 
 
 def test_config_without_seed_draws_from_the_package_stream() -> None:
-    init = resolve(block("uniform_init"))["layer"]["init"]
+    init = resolve(init_block("uniform_init"))["layer"]["init"]
     paraminit.set_seed(8)
     first = init(np.empty(10))
     paraminit.set_seed(8)
@@ -87,52 +84,52 @@ def test_config_without_seed_draws_from_the_package_stream() -> None:
 
 BAD_CONFIGS = [
     pytest.param(
-        block("uniform_init.v1", lo=0.5, hi=-0.5),
+        init_block("uniform_init.v1", lo=0.5, hi=-0.5),
         [("layer -> init -> hi", "greater than lo=0.5", "-0.5", "uniform_init.v1")],
         id="lo-not-below-hi",
     ),
     pytest.param(
-        block("uniform_init", lo='"low"'),
+        init_block("uniform_init", lo='"low"'),
         [("layer -> init -> lo", "valid number", "'low'", "uniform_init.v1")],
         id="string-for-float",
     ),
     pytest.param(
-        block("uniform_init", hi="Infinity"),
+        init_block("uniform_init", hi="Infinity"),
         [("layer -> init -> hi", "finite", "inf", "uniform_init.v1")],
         id="infinite-bound",
     ),
     pytest.param(
-        block("normal_init.v1", fan_in=0),
-        [("layer -> init -> fan_in", "greater than 0", "0", "normal_init.v1")],
+        init_block("normal_init.v1", fan_in=0),
+        [("layer -> init -> fan_in", "must be > 0", "0", "normal_init.v1")],
         id="zero-fan-in",
     ),
     pytest.param(
-        block("normal_init", fan_in=2.5),
+        init_block("normal_init", fan_in=2.5),
         [("layer -> init -> fan_in", "valid integer", "2.5", "normal_init.v1")],
         id="float-fan-in",
     ),
     pytest.param(
-        block("uniform_init", seed=-4),
-        [("layer -> init -> seed", "greater than or equal to 0", "-4", "uniform_init.v1")],
+        init_block("uniform_init", seed=-4),
+        [("layer -> init -> seed", "must be >= 0", "-4", "uniform_init.v1")],
         id="negative-seed",
     ),
     pytest.param(
-        block("zero_init", value=1),
+        init_block("zero_init", value=1),
         [("layer -> init -> value", "unexpected argument", "1", "zero_init.v1")],
         id="unexpected-argument",
     ),
     pytest.param(
-        block("unifrom_init"),
+        init_block("unifrom_init"),
         [("layer -> init -> @initializers", "'unifrom_init'", "uniform_init", "did you mean")],
         id="unknown-name-with-close-matches",
     ),
     pytest.param(
-        block("xavier_uniform_init", seed="true"),
+        init_block("xavier_uniform_init", seed="true"),
         [("layer -> init -> seed", "valid integer", "True", "xavier_uniform_init.v1")],
         id="bool-seed",
     ),
     pytest.param(
-        block("uniform_init.v7"),
+        init_block("uniform_init.v7"),
         [("layer -> init -> @initializers", "unknown initializers function 'uniform_init.v7'")],
         id="unknown-version",
     ),
@@ -198,24 +195,26 @@ width = -3
 @initializers = "normal_init"
 fan_in = ${vars.width}
 """
-    with pytest.raises(ConfigValidationError, match=r"layer -> init -> fan_in\tInput should be"):
+    with pytest.raises(ConfigValidationError, match=r"layer -> init -> fan_in\tmust be > 0"):
         resolve(text)
 
 
 def test_overrides_are_validated_too() -> None:
     with pytest.raises(ConfigValidationError, match=r"layer -> init -> hi"):
         registry.resolve(
-            Config().from_str(block("uniform_init", hi=1)), overrides={"layer.init.hi": -5.0}
+            Config().from_str(init_block("uniform_init", hi=1)), overrides={"layer.init.hi": -5.0}
         )
 
 
 def test_override_of_a_value_the_config_lacks_is_an_error() -> None:
     with pytest.raises(ConfigValidationError, match=r"layer -> init -> hi\tnot a value"):
-        registry.resolve(Config().from_str(block("uniform_init")), overrides={"layer.init.hi": 1})
+        registry.resolve(
+            Config().from_str(init_block("uniform_init")), overrides={"layer.init.hi": 1}
+        )
 
 
 def test_valid_override_is_applied() -> None:
-    cfg = Config().from_str(block("uniform_init", hi=1))
+    cfg = Config().from_str(init_block("uniform_init", hi=1))
     init = registry.resolve(cfg, overrides={"layer.init.hi": 5.0})["layer"]["init"]
     assert init.keywords["hi"] == 5.0
 
@@ -263,11 +262,11 @@ def test_register_initializer_leaves_the_function_as_written(scratch_names: None
     decorated = paraminit.register_initializer("filled_init.v1")(filled_init)
     assert decorated is filled_init
     assert (filled_init(np.zeros(3), 2.0) == 2.0).all()
-    init = resolve(block("filled_init", value=3.5))["layer"]["init"]
+    init = resolve(init_block("filled_init", value=3.5))["layer"]["init"]
     assert init.func is filled_init
     assert (init(np.zeros(4)) == 3.5).all()
-    with pytest.raises(ConfigValidationError, match=r"layer -> init -> value\t.*greater than or"):
-        resolve(block("filled_init.v1", value=-1))
+    with pytest.raises(ConfigValidationError, match=r"layer -> init -> value\tmust be >= 0"):
+        resolve(init_block("filled_init.v1", value=-1))
 
 
 def test_register_initializer_needs_a_versioned_name() -> None:
@@ -315,7 +314,7 @@ def test_close_matches_follow_the_form_of_the_name_given() -> None:
 def test_a_resolved_partial_pickles_for_process_pools() -> None:
     import pickle
 
-    init = resolve(block("uniform_init", lo=-1, hi=1, seed=3))["layer"]["init"]
+    init = resolve(init_block("uniform_init", lo=-1, hi=1, seed=3))["layer"]["init"]
     again = pickle.loads(pickle.dumps(init))
     assert isinstance(again, InitializerPartial)
     assert (again.name, again.func, again.keywords) == (init.name, init.func, init.keywords)
@@ -329,6 +328,24 @@ def test_fill_validates_the_whole_config_like_resolve() -> None:
 
 
 def test_fill_adds_the_defaults_of_valid_blocks() -> None:
-    filled = registry.fill(Config().from_str(block("uniform_init", seed=1)))
+    filled = registry.fill(Config().from_str(init_block("uniform_init", seed=1)))
     assert filled["layer"]["init"]["lo"] == -0.1
     assert filled["layer"]["init"]["hi"] == 0.1
+
+
+@pytest.mark.parametrize(
+    "name, argument, value, config_value, rule",
+    [
+        ("normal_init", "fan_in", 0, "0", "must be > 0"),
+        ("normal_init", "seed", -4, "-4", "must be >= 0"),
+        ("random_normal_init", "std", math.inf, "Infinity", "must be finite"),
+    ],
+)
+def test_a_constraint_reads_the_same_from_python_and_from_a_config(
+    name: str, argument: str, value: object, config_value: str, rule: str
+) -> None:
+    with pytest.raises(ArgumentError, match=f"'{argument}' {rule}, got"):
+        getattr(paraminit, name)(np.zeros((2, 2), np.float32), **{argument: value})
+    with pytest.raises(ConfigValidationError) as config:
+        resolve(init_block(name, **{argument: config_value}))
+    assert f"layer -> init -> {argument}\t{rule}, got" in str(config.value)

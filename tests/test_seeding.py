@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 
 import numpy as np
 import pytest
 
 import paraminit
+from conftest import RunPython
 from paraminit import engine
 
 
@@ -30,17 +29,14 @@ def test_set_seed_makes_a_script_bit_identical() -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def test_set_seed_values_repeat_in_a_new_process() -> None:
+def test_set_seed_values_repeat_in_a_new_process(run_python: RunPython) -> None:
     code = (
         "import numpy as np, paraminit; paraminit.set_seed(99); "
         "print(paraminit.uniform_init(np.empty(6, np.float64)).tobytes().hex())"
     )
-    runs = {
-        subprocess.run(
-            [sys.executable, "-c", code], check=True, capture_output=True, text=True
-        ).stdout
-        for _ in range(2)
-    }
+    results = [run_python(code) for _ in range(2)]
+    assert all(r.returncode == 0 for r in results), results[0].stderr
+    runs = {r.stdout for r in results}
     paraminit.set_seed(99)
     here = paraminit.uniform_init(np.empty(6, np.float64)).tobytes().hex()
     assert runs == {here + "\n"}

@@ -5,6 +5,8 @@ are ``Annotated`` metadata from ``annotated_types`` (``Gt``, ``Ge``, ``Lt``,
 ``Le``) and pydantic (``AllowInfNan``), so the registry builds a pydantic model
 from the signature for configs, and :func:`check_arguments` applies the same
 metadata, without pydantic's overhead, when the function is called from Python.
+A config value pydantic rejects is described by the same :class:`Rule`, so both
+paths say ``must be > 0``. :func:`rule_for` is the one reader of these annotations.
 Relations between arguments (``lo < hi``) are a ``check`` function registered
 beside the initializer and called on both paths.
 """
@@ -14,12 +16,13 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import annotated_types as at
 from pydantic import AllowInfNan
@@ -28,14 +31,18 @@ from .engine import MAX_SEED
 
 __all__ = [
     "ArgumentError",
+    "ArgumentTypeError",
+    "Bound",
     "Finite",
     "NonNegativeFinite",
     "PositiveFinite",
     "PositiveInt",
+    "Rule",
     "Seed",
     "UnitInterval",
     "check_arguments",
     "check_call",
+    "rule_for",
 ]
 
 Finite = Annotated[float, AllowInfNan(False)]
@@ -66,46 +73,80 @@ class ArgumentTypeError(TypeError):
         super().__init__(f"{func_name}: '{field}' {rule}, got {value!r}")
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """What one parameter accepts, read off its annotation."""
+class Bound(NamedTuple):
+    """One bound of an argument: ``value <op> limit``, with the words of its error."""
 
+    holds: Callable[[Any, Any], bool]
+    limit: Any
+    words: str  # ">", ">=", "<", "<="
+
+    @property
+    def rule(self) -> str:
+        return f"must be {self.words} {self.limit}"
+
+
+_BOUNDS: tuple[tuple[type, str, Callable[[Any, Any], bool], str], ...] = (
+    (at.Gt, "gt", operator.gt, ">"),
+    (at.Ge, "ge", operator.ge, ">="),
+    (at.Lt, "lt", operator.lt, "<"),
+    (at.Le, "le", operator.le, "<="),
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one parameter accepts, read off its annotation by :func:`rule_for`."""
+
+    plain: Any  # the annotation without its Annotated metadata (for confection, listings)
     kinds: tuple[type, ...]  # float, int, bool, str; empty means anything
     optional: bool
     choices: tuple[Any, ...] | None
-    bounds: tuple[Any, ...]
+    bounds: tuple[Bound, ...]
     finite: bool
-    # Exact types that pass the kind check directly (the fast path of check()).
+    # Exact types that pass the kind check directly, without an ABC check.
     fast_types: frozenset[type] = frozenset()
 
     def check(self, func_name: str, name: str, value: object) -> None:
+        """Raise :class:`ArgumentTypeError` or :class:`ArgumentError` if ``value`` breaks it."""
         kind = type(value)
-        if kind in self.fast_types:
-            if self.finite and kind is float and not math.isfinite(value):  # type: ignore[arg-type]
-                raise ArgumentError(func_name, name, value, "must be finite")
-            for bound in self.bounds:
-                if not _within(value, bound):
-                    raise ArgumentError(func_name, name, value, _describe(bound))
-            return
-        if value is None:
-            if self.optional:
+        if kind not in self.fast_types:
+            if value is None:
+                if self.optional:
+                    return
+                raise ArgumentTypeError(func_name, name, value, "may not be None")
+            if self.choices is not None:
+                if value not in self.choices or isinstance(value, bool) != any(
+                    isinstance(c, bool) for c in self.choices
+                ):
+                    options = ", ".join(repr(c) for c in self.choices)
+                    raise ArgumentError(func_name, name, value, f"must be one of {options}")
                 return
-            raise ArgumentTypeError(func_name, name, value, "may not be None")
-        if self.choices is not None:
-            if value not in self.choices or isinstance(value, bool) != any(
-                isinstance(c, bool) for c in self.choices
-            ):
-                options = ", ".join(repr(c) for c in self.choices)
-                raise ArgumentError(func_name, name, value, f"must be one of {options}")
-            return
-        if self.kinds and not _is_kind(value, self.kinds):
-            kinds = " or ".join(k.__name__ for k in self.kinds)
-            raise ArgumentTypeError(func_name, name, value, f"must be {kinds}")
-        if self.finite and isinstance(value, numbers.Real) and not math.isfinite(value):
+            if self.kinds and not _is_kind(value, self.kinds):
+                kinds = " or ".join(k.__name__ for k in self.kinds)
+                raise ArgumentTypeError(func_name, name, value, f"must be {kinds}")
+        if (
+            self.finite
+            # An int is finite (and math.isfinite overflows on a huge one).
+            and (kind is float or (kind is not int and isinstance(value, numbers.Real)))
+            and not math.isfinite(value)  # type: ignore[arg-type]
+        ):
             raise ArgumentError(func_name, name, value, "must be finite")
         for bound in self.bounds:
-            if not _within(value, bound):
-                raise ArgumentError(func_name, name, value, _describe(bound))
+            if not bound.holds(value, bound.limit):
+                raise ArgumentError(func_name, name, value, bound.rule)
+
+    def broken_constraint(self, value: object) -> str | None:
+        """The constraint ``value`` breaks, in the words of :meth:`check`'s error, or ``None``.
+
+        ``None`` too for a value of the wrong kind: that is a type error, not a constraint.
+        """
+        try:
+            self.check("", "", value)
+        except ArgumentError as err:
+            return err.rule
+        except ArgumentTypeError:
+            return None
+        return None
 
 
 def _is_kind(value: object, kinds: tuple[type, ...]) -> bool:
@@ -118,31 +159,31 @@ def _is_kind(value: object, kinds: tuple[type, ...]) -> bool:
     return isinstance(value, tuple(k for k in kinds if k not in (float, int)))
 
 
-def _within(value: Any, bound: Any) -> bool:
-    if isinstance(bound, at.Gt):
-        return bool(value > bound.gt)
-    if isinstance(bound, at.Ge):
-        return bool(value >= bound.ge)
-    if isinstance(bound, at.Lt):
-        return bool(value < bound.lt)
-    if isinstance(bound, at.Le):
-        return bool(value <= bound.le)
-    return True
+def _strip_annotated(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is Annotated:
+        return typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        stripped = tuple(_strip_annotated(a) for a in typing.get_args(annotation))
+        return typing.Union[stripped]  # noqa: UP007
+    return annotation
 
 
-def _describe(bound: Any) -> str:
-    for cls, attr, word in (
-        (at.Gt, "gt", ">"),
-        (at.Ge, "ge", ">="),
-        (at.Lt, "lt", "<"),
-        (at.Le, "le", "<="),
-    ):
-        if isinstance(bound, cls):
-            return f"must be {word} {getattr(bound, attr)}"
-    return f"must satisfy {bound}"  # pragma: no cover - only the bounds above are read
+def _bounds(metadata: list[Any]) -> tuple[Bound, ...]:
+    return tuple(
+        Bound(holds, getattr(m, attr), words)
+        for m in metadata
+        for cls, attr, holds, words in _BOUNDS
+        if isinstance(m, cls)
+    )
 
 
-def _rule_for(annotation: Any) -> _Rule:
+def rule_for(annotation: Any) -> Rule:
+    """The one reader of argument annotations: what ``annotation`` accepts.
+
+    ``Annotated`` metadata gives the bounds (``Gt``, ``Ge``, ``Lt``, ``Le``) and
+    finiteness (``AllowInfNan(False)``); ``X | None`` makes an argument optional.
+    """
+    plain = _strip_annotated(annotation)
     optional = False
     metadata: list[Any] = []
     while True:
@@ -155,17 +196,20 @@ def _rule_for(annotation: Any) -> _Rule:
             optional = optional or len(args) < len(typing.get_args(annotation))
             if len(args) != 1:
                 kinds = tuple(a for a in args if isinstance(a, type))
-                return _Rule(kinds, optional, None, (), False)
+                return Rule(plain, kinds, optional, None, (), False)
             annotation = args[0]
         else:
             break
     choices = (
         tuple(typing.get_args(annotation)) if typing.get_origin(annotation) is Literal else None
     )
-    kinds = (annotation,) if isinstance(annotation, type) and annotation is not object else ()
-    bounds = tuple(m for m in metadata if isinstance(m, (at.Gt, at.Ge, at.Lt, at.Le)))
+    kinds = (
+        (annotation,) if isinstance(annotation, type) and annotation not in (object, Any) else ()
+    )
     finite = any(isinstance(m, AllowInfNan) and not m.allow_inf_nan for m in metadata)
-    return _Rule(kinds, optional, choices, bounds, finite, _fast_types(kinds, choices))
+    return Rule(
+        plain, kinds, optional, choices, _bounds(metadata), finite, _fast_types(kinds, choices)
+    )
 
 
 def _fast_types(kinds: tuple[type, ...], choices: tuple[Any, ...] | None) -> frozenset[type]:
@@ -183,14 +227,14 @@ def _fast_types(kinds: tuple[type, ...], choices: tuple[Any, ...] | None) -> fro
 
 
 @cache
-def _rules(func: Callable[..., Any]) -> Mapping[str, _Rule]:
+def _rules(func: Callable[..., Any]) -> Mapping[str, Rule]:
     hints = typing.get_type_hints(func, include_extras=True)
     params = inspect.signature(func).parameters
-    return {name: _rule_for(hints[name]) for name in params if name in hints}
+    return {name: rule_for(hints[name]) for name in params if name in hints}
 
 
 @cache
-def _call_rules(func: Callable[..., Any]) -> tuple[tuple[str, _Rule], ...]:
+def _call_rules(func: Callable[..., Any]) -> tuple[tuple[str, Rule], ...]:
     return tuple((name, rule) for name, rule in _rules(func).items() if name not in CALL_TIME)
 
 
@@ -198,19 +242,13 @@ def check_call(func: Callable[..., Any], args: Mapping[str, object]) -> None:
     """Check every parameter of ``func`` except ``data`` and ``inplace`` in ``args``.
 
     ``args`` is the function's ``locals()``; the same checks and errors as
-    :func:`check_arguments`, with less work per call.
+    :func:`check_arguments`, for every parameter at once.
     """
     name = func.__name__
     for param, rule in _call_rules(func):
         value = args.get(param, _MISSING)
-        kind = type(value)
-        # Inline fast paths for the common cases; rule.check() does the rest.
-        if kind in rule.fast_types and not rule.bounds:
-            if kind is not float or not rule.finite or math.isfinite(value):  # type: ignore[arg-type]
-                continue
-        elif (value is None and rule.optional) or value is _MISSING:
-            continue
-        rule.check(name, param, value)
+        if value is not _MISSING:
+            rule.check(name, param, value)
 
 
 _MISSING: Any = object()

@@ -20,6 +20,7 @@ import numpy as np
 from confection import Config, ConfigValidationError
 
 from .contract import FloatArray
+from .diagnostics import expected_density
 from .engine import check_seed, next_seed
 from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
@@ -91,6 +92,36 @@ class Model:
     def trace(self, X: Any) -> Iterator[tuple[Layer, Any]]:
         """Yield ``(leaf layer, its output)`` in forward order."""
         return self.layer.trace(self.params, np.asarray(X))
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per parameter: path, shape, dtype, initializer, seed and statistics.
+
+        ``expected_std`` is the std the initializer's distribution promises (``None``
+        where it has no known density); ``seed`` is a string, as 128-bit seeds do not
+        fit a JSON number.
+        """
+        return [self._summary_row(path, array) for path, array in self.params.items()]
+
+    def _summary_row(self, path: str, array: FloatArray) -> dict[str, Any]:
+        info = self.info[path]
+        if info.init is None:
+            expected: float | None = 0.0
+        else:
+            density = expected_density(info.init, array.shape)
+            expected = None if density is None else density.std
+        values = array.astype(np.float64)
+        return {
+            "path": path,
+            "shape": list(array.shape),
+            "dtype": str(array.dtype),
+            "initializer": info.init_name,
+            "seed": None if info.seed is None else str(info.seed),
+            "mean": float(values.mean()),
+            "std": float(values.std()),
+            "expected_std": expected,
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
 
 
 def _parse_text(text: str, overrides: Mapping[str, Any]) -> Config:
@@ -181,8 +212,20 @@ def build(
     or an initializer fails, :class:`OverrideError` for an override to no section, and
     ``OSError`` when a path cannot be read.
     """
-    build_seed = next_seed() if seed is None else check_seed("build", seed)
+    build_seed = next_seed() if seed is None else check_seed(build.__name__, seed)
     cfg = load_config(config, overrides)
+    root = _resolve_root(cfg)
+    infos = _param_infos(root, build_seed)
+    params: dict[str, FloatArray] = {}
+    for done, info in enumerate(infos, start=1):
+        params[info.path] = _initialize(info)
+        if progress is not None:
+            progress(done, len(infos), info.path)
+    return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+
+
+def _resolve_root(cfg: Config) -> Layer:
+    """The ``[model]`` layer of ``cfg``, resolved, bound to its paths, its widths inferred."""
     if not isinstance(cfg.get("model"), Mapping) or "@layers" not in cfg["model"]:
         raise BuildError(
             errors=[{"loc": ["model"], "msg": "build needs a [model] section with @layers"}],
@@ -202,7 +245,11 @@ def build(
         root.infer(None)
     except ShapeError as err:
         raise _error(f"{err.path}.{err.field}", err.message) from None
+    return root
 
+
+def _param_infos(root: Layer, build_seed: int) -> list[ParamInfo]:
+    """Every parameter of ``root``'s leaves with its path and seed; paths must be unique."""
     infos: list[ParamInfo] = []
     for layer in root.leaves():
         for spec in layer.param_specs():
@@ -212,21 +259,19 @@ def build(
     duplicates = sorted(path for path, count in counts.items() if count > 1)
     if duplicates:
         raise _error(duplicates[0], "two parameters share this path; rename a section")
+    return infos
 
-    params: dict[str, FloatArray] = {}
-    for done, info in enumerate(infos, start=1):
-        out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
-        if info.spec.init is None:
-            out.fill(info.spec.fill)
-        else:
-            try:
-                _call_init(info, out)
-            except (TypeError, ValueError) as err:
-                raise _error(f"{info.layer.path}.{info.spec.init_key}", str(err)) from None
-        params[info.path] = out
-        if progress is not None:
-            progress(done, len(infos), info.path)
-    return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+
+def _initialize(info: ParamInfo) -> FloatArray:
+    out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
+    if info.spec.init is None:
+        out.fill(info.spec.fill)
+        return out
+    try:
+        _call_init(info, out)
+    except (TypeError, ValueError) as err:
+        raise _error(f"{info.layer.path}.{info.spec.init_key}", str(err)) from None
+    return out
 
 
 def parse_override_value(text: str) -> Any:

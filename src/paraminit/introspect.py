@@ -1,8 +1,8 @@
 """Describe registered functions for people: arguments, types, defaults, constraints.
 
 Everything comes from the function's signature, through the same annotations the
-registry validates with: types from the annotations, constraints from the pydantic
-JSON schema of each argument (plus "finite" where ``AllowInfNan(False)`` says so).
+registry validates with, read by :func:`paraminit.arguments.rule_for`: types,
+constraints in the words of the errors ("> 0"), and each argument's JSON schema.
 The command line's ``list`` and ``show`` print what :func:`describe` returns.
 """
 
@@ -14,8 +14,9 @@ import types
 import typing
 from typing import Any
 
-from pydantic import AllowInfNan, ConfigDict, TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
+from .arguments import Rule, rule_for
 from .engine import MAX_SEED
 from .registry import FunctionRegistry, PluginError, RegisteredFunction, registry
 
@@ -25,9 +26,8 @@ _ARBITRARY = ConfigDict(arbitrary_types_allowed=True)
 
 
 def _type_name(annotation: Any) -> str:
+    """``annotation`` (without ``Annotated`` metadata) as a word for people."""
     origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _type_name(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         return " | ".join(_type_name(a) for a in typing.get_args(annotation))
     if origin is typing.Literal:
@@ -49,29 +49,13 @@ def _bound(value: Any) -> str:
     return "2**128 - 1" if value == MAX_SEED else repr(value)
 
 
-def _constraints(schema: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-    for option in schema.get("anyOf", [schema]):
-        for key, word in (
-            ("exclusiveMinimum", ">"),
-            ("minimum", ">="),
-            ("exclusiveMaximum", "<"),
-            ("maximum", "<="),
-        ):
-            if key in option:
-                found.append(f"{word} {_bound(option[key])}")
-        if "enum" in option:
-            found.append("one of " + ", ".join(repr(v) for v in option["enum"]))
+def _constraints(rule: Rule) -> list[str]:
+    """The constraints of ``rule`` in the words of its errors, without "must be"."""
+    found = ["finite"] if rule.finite else []
+    found += [f"{bound.words} {_bound(bound.limit)}" for bound in rule.bounds]
+    if rule.choices is not None:
+        found.append("one of " + ", ".join(repr(v) for v in rule.choices))
     return found
-
-
-def _is_finite(annotation: Any) -> bool:
-    if typing.get_origin(annotation) is typing.Annotated:
-        return any(
-            isinstance(m, AllowInfNan) and not m.allow_inf_nan
-            for m in typing.get_args(annotation)[1:]
-        )
-    return any(_is_finite(a) for a in typing.get_args(annotation))
 
 
 def _default(value: Any) -> Any:
@@ -86,17 +70,16 @@ def _default(value: Any) -> Any:
 def describe_argument(param: inspect.Parameter) -> dict[str, Any]:
     """One argument: name, type, required, default, constraints (and its JSON schema)."""
     annotation = param.annotation
+    rule = rule_for(annotation)
     try:
         schema: dict[str, Any] | None = TypeAdapter(annotation, config=_ARBITRARY).json_schema()
     except Exception:  # callables and layers have no JSON schema
         schema = None
-    constraints = _constraints(schema or {})
-    if _is_finite(annotation):
-        constraints.insert(0, "finite")
+    constraints = _constraints(rule)
     variadic = param.kind is inspect.Parameter.VAR_POSITIONAL
     return {
         "name": f"*{param.name}" if variadic else param.name,
-        "type": _type_name(annotation),
+        "type": _type_name(rule.plain),
         "required": param.default is inspect.Parameter.empty and not variadic,
         "default": _default(param.default),
         "constraints": constraints,
@@ -146,5 +129,6 @@ def find(name: str) -> dict[str, Any] | None:
     return None
 
 
-def close_matches(name: str) -> list[str]:
-    return [m for reg in registry.owned().values() for m in reg.close_matches(name)]
+def known_names() -> list[str]:
+    """Every versioned name of every registry paraminit owns (nothing is imported)."""
+    return [n for reg in registry.owned().values() for n in reg.names()]

@@ -75,7 +75,7 @@ def activate(name: str, x: Array) -> Array:
         function = ACTIVATIONS[name]
     except KeyError:
         raise ValueError(
-            f"activate: unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}"
+            f"{activate.__name__}: unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}"
         ) from None
     return function(x)
 
@@ -141,14 +141,31 @@ class Layer:
     # -- forward -------------------------------------------------------------
 
     def trace(self, params: Params, X: Array) -> Iterator[tuple[Layer, Array]]:
-        """Yield ``(leaf layer, its output)`` for every leaf in forward order."""
+        """Yield ``(leaf layer, its output)`` for every leaf in forward order.
+
+        A leaf yields itself once; a layer with children (:class:`Chain`) yields theirs.
+        """
         yield self, self.forward(params, X)
 
     def forward(self, params: Params, X: Array) -> Array:
-        output = X
-        for _, output in self.trace(params, X):  # noqa: B007 - the last output is the result
-            pass
-        return output
+        """The layer's output for ``X``; every layer that computes defines it."""
+        raise NotImplementedError(f"{type(self).__name__} defines no forward pass")
+
+    def _input_width(
+        self, field: str, declared: int | None, n_in: int | None, why: str = ""
+    ) -> int:
+        """``declared`` checked against ``n_in``, the width before; ``n_in`` if undeclared."""
+        if declared is None:
+            if n_in is None:
+                raise ShapeError(
+                    self.path, field, f"is not set and cannot be inferred{why}; set {field}"
+                )
+            return n_in
+        if n_in is not None and n_in != declared:
+            raise ShapeError(
+                self.path, field, f"is {declared}, but the layer before outputs width {n_in}"
+            )
+        return declared
 
     def param(self, params: Params, name: str) -> FloatArray:
         return params[f"{self.path}.{name}"]
@@ -177,19 +194,8 @@ class Linear(Layer):
         self.activation = activation
 
     def infer(self, n_in: int | None) -> int:
-        if self.nI is None:
-            if n_in is None:
-                raise ShapeError(
-                    self.path,
-                    "nI",
-                    "is not set and cannot be inferred (nothing before this layer gives "
-                    "an output width); set nI",
-                )
-            self.nI = n_in
-        elif n_in is not None and n_in != self.nI:
-            raise ShapeError(
-                self.path, "nI", f"is {self.nI}, but the layer before outputs width {n_in}"
-            )
+        why = " (nothing before this layer gives an output width)"
+        self.nI = self._input_width("nI", self.nI, n_in, why)
         return self.nO
 
     def param_specs(self) -> list[ParamSpec]:
@@ -254,14 +260,7 @@ class LayerNorm(Layer):
         self.nO, self.init_scale, self.init_bias = nO, init_scale, init_bias
 
     def infer(self, n_in: int | None) -> int:
-        if self.nO is None:
-            if n_in is None:
-                raise ShapeError(self.path, "nO", "is not set and cannot be inferred; set nO")
-            self.nO = n_in
-        elif n_in is not None and n_in != self.nO:
-            raise ShapeError(
-                self.path, "nO", f"is {self.nO}, but the layer before outputs width {n_in}"
-            )
+        self.nO = self._input_width("nO", self.nO, n_in)
         return self.nO
 
     def param_specs(self) -> list[ParamSpec]:
@@ -314,6 +313,12 @@ class Chain(Layer):
             for leaf, output in layer.trace(params, X):
                 yield leaf, output
             X = output
+
+    def forward(self, params: Params, X: Array) -> Array:
+        output = X
+        for _, output in self.trace(params, X):  # noqa: B007 - the last output is the result
+            pass
+        return output
 
 
 class Clone(Chain):
@@ -384,10 +389,10 @@ def make_chain(*layers: Layer) -> Chain:
     paths of the layer's parameters (``model.*.hidden1.W``).
     """
     if not layers:
-        raise ValueError("Chain.v1: needs at least one layer ([<chain>.*.<name>] sections)")
+        raise ValueError(f"{Chain.kind}: needs at least one layer ([<chain>.*.<name>] sections)")
     bad = [type(layer).__name__ for layer in layers if not isinstance(layer, Layer)]
     if bad:
-        raise TypeError(f"Chain.v1: every argument must be a layer, got {', '.join(bad)}")
+        raise TypeError(f"{Chain.kind}: every argument must be a layer, got {', '.join(bad)}")
     return Chain(layers)
 
 
@@ -395,5 +400,5 @@ def make_chain(*layers: Layer) -> Chain:
 def make_clone(layer: Layer, n: PositiveInt) -> Clone:
     """``n`` copies of ``layer`` chained, each with its own parameters (``<path>.0``, …)."""
     if not isinstance(layer, Layer):
-        raise TypeError(f"Clone.v1: 'layer' must be a layer, got {type(layer).__name__}")
+        raise TypeError(f"{Clone.kind}: 'layer' must be a layer, got {type(layer).__name__}")
     return Clone(layer, n)

@@ -1,4 +1,4 @@
-"""The registry: named, versioned functions for configs, their validation and plugins.
+"""The registries: named, versioned functions for configs, their partials and plugins.
 
 * :class:`FunctionRegistry` is a catalogue registry that stores each function as
   a :class:`RegisteredFunction`, resolves unversioned names (``uniform_init``) to
@@ -7,23 +7,20 @@
 * :class:`RegisteredFunction` derives a pydantic validator for each config
   argument from the function's signature, so the signature is the one source of
   the argument list, the types, the constraints and the defaults.
-* :class:`registry` is the confection registry. Its :meth:`registry.resolve`
-  first validates every block of every registry it owns, over the whole config,
-  and raises one :class:`ConfigValidationError` listing every bad field with its
-  section path; only a config without errors is resolved.
+* :class:`registry` is the confection registry. Its :meth:`registry.fill` (which
+  :meth:`registry.resolve` calls first) runs :mod:`paraminit.validation` over the
+  whole config before anything is resolved.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 import functools
+import importlib.metadata
 import inspect
 import re
-import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import catalogue
@@ -31,7 +28,8 @@ import confection
 from confection import Config, ConfigValidationError
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
-from .arguments import CALL_TIME
+from .arguments import CALL_TIME, Rule, rule_for
+from .validation import FieldError, format_field_error, iter_config_errors, raise_config_errors
 
 __all__ = [
     "ConfigValidationError",
@@ -80,15 +78,6 @@ def _rebuild_partial(name: str, func: Callable[..., Any], keywords: dict[str, An
     return InitializerPartial(name, func, **keywords)
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One bad argument of one config block."""
-
-    field: str
-    message: str
-    value: Any = None
-
-
 class RegisteredFunction:
     """A function as a config block sees it: its arguments, their validation, its result.
 
@@ -120,9 +109,9 @@ class RegisteredFunction:
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
             ):
                 raise TypeError(
-                    f"register_initializer({name!r}): {self.__name__} must take the array "
-                    "as its first positional argument, like uniform_init(data, lo, hi, *, "
-                    "inplace=False, seed=None)"
+                    f"{register_initializer.__name__}({name!r}): {self.__name__} must take "
+                    "the array as its first positional argument, like uniform_init(data, lo, "
+                    "hi, *, inplace=False, seed=None)"
                 )
             params = [p for p in params[1:] if p.name not in CALL_TIME]
         self.parameters: dict[str, inspect.Parameter] = {
@@ -130,10 +119,13 @@ class RegisteredFunction:
             for p in params
             if p.kind is not inspect.Parameter.VAR_KEYWORD
         }
+        self._rules: dict[str, Rule] = {
+            name: rule_for(p.annotation) for name, p in self.parameters.items()
+        }
         # confection reads the config arguments from this signature; it gets the
         # plain types, the constraints are checked here before it runs.
         self.__signature__ = inspect.Signature(
-            [p.replace(annotation=_strip_annotated(p.annotation)) for p in self.parameters.values()]
+            [p.replace(annotation=self._rules[p.name].plain) for p in self.parameters.values()]
         )
 
     @functools.cached_property
@@ -180,7 +172,11 @@ class RegisteredFunction:
             try:
                 values[key] = adapter.validate_python(value)
             except ValidationError as err:
-                rule = "; ".join(e["msg"] for e in err.errors())
+                # A broken constraint reads as in a Python call's error ("must be > 0");
+                # a wrong type keeps pydantic's words.
+                rule = self._rules[key].broken_constraint(value) or "; ".join(
+                    e["msg"] for e in err.errors()
+                )
                 errors.append(FieldError(key, rule, value))
         for key, p in self.parameters.items():
             if (
@@ -217,7 +213,9 @@ class RegisteredFunction:
         values, errors = self.validate(kwargs)
         if errors:
             raise ConfigValidationError(
-                errors=[{"loc": [e.field], "msg": _format(self.name, e)} for e in errors],
+                errors=[
+                    {"loc": [e.field], "msg": format_field_error(self.name, e)} for e in errors
+                ],
                 title=f"Invalid arguments for {self.name}",
             )
         kwargs.update(values)
@@ -229,19 +227,26 @@ class RegisteredFunction:
         return f"<registered {self.name}: {self.func.__module__}.{self.func.__qualname__}>"
 
 
-def _strip_annotated(annotation: Any) -> Any:
-    """``annotation`` without ``Annotated`` metadata, also inside a union."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        return typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        stripped = tuple(_strip_annotated(a) for a in typing.get_args(annotation))
-        return typing.Union[stripped]  # noqa: UP007
-    return annotation
+def close_matches(name: str, known: Iterable[str]) -> list[str]:
+    """Names of ``known`` like ``name``: versioned ones for a versioned ``name``, else bases."""
+    names = sorted(set(known))
+    if not _VERSIONED.match(name):
+        names = sorted({m["base"] for n in names if (m := _VERSIONED.match(n))})
+    return difflib.get_close_matches(name, names, n=5, cutoff=0.6)
 
 
-def _format(name: str, error: FieldError) -> str:
-    got = "" if error.value is None else f", got {error.value!r}"
-    return f"{error.message}{got} [{name}]"
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'a', 'b'?"`` for the names of ``known`` like ``name``, or ``""``."""
+    hint = close_matches(name, known)
+    return f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+
+
+@functools.cache
+def _entry_points_of(group: str) -> tuple[importlib.metadata.EntryPoint, ...]:
+    # catalogue lists entry points without importing them only through a private
+    # method (its public ones import every plugin), so read them from the standard
+    # library instead: once per process, as catalogue does at import.
+    return tuple(importlib.metadata.entry_points(group=group))
 
 
 def _target(func: Callable[..., Any]) -> str:
@@ -254,6 +259,9 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
     def __init__(self, namespace: tuple[str, ...], *, data_first: bool) -> None:
         super().__init__(namespace, entry_points=True)
         self.data_first = data_first
+        # The same namespace without entry points: catalogue's public get/get_all on it
+        # read what is registered without importing a plugin (those of `self` load them).
+        self._stored = catalogue.Registry(namespace, entry_points=False)
 
     # -- registering ---------------------------------------------------------
 
@@ -276,14 +284,13 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
             if isinstance(function, RegisteredFunction)
             else RegisteredFunction(name, function, data_first=self.data_first, check=check)
         )
-        key = (*self.namespace, name)
-        existing = catalogue.REGISTRY.get(key)
+        existing = self._registered(name)
         if existing is not None and _target(existing.func) != _target(entry.func):
             raise PluginError(
                 f"{self._label}: {name!r} is already registered to {_target(existing.func)}; "
                 f"{_target(entry.func)} may not replace it (register a new version instead)"
             )
-        catalogue._set(list(key), entry)
+        self._stored.register(name, func=entry)
         return entry
 
     # -- looking up ------------------------------------------------------------
@@ -292,20 +299,17 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
     def _label(self) -> str:
         return f"registry.{self.namespace[-1]}"
 
-    def _registered_names(self) -> set[str]:
-        n = len(self.namespace)
-        return {
-            key[-1]
-            for key in list(catalogue.REGISTRY)
-            if len(key) == n + 1 and tuple(key[:n]) == tuple(self.namespace)
-        }
+    def _registered(self, name: str) -> RegisteredFunction | None:
+        if not catalogue.check_exists(*self.namespace, name):
+            return None
+        return self._stored.get(name)  # type: ignore[no-any-return]
 
-    def _entry_points(self) -> dict[str, Any]:
-        return {ep.name: ep for ep in self._get_entry_points()}
+    def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
+        return {ep.name: ep for ep in _entry_points_of(self.entry_point_namespace)}
 
     def names(self) -> list[str]:
         """Every versioned name, registered or offered by a plugin (nothing is imported)."""
-        return sorted(self._registered_names() | set(self._entry_points()))
+        return sorted(set(self._stored.get_all()) | set(self._entry_points()))
 
     def resolve_name(self, name: str) -> str | None:
         """The versioned name ``name`` stands for, or ``None`` if there is none."""
@@ -326,21 +330,15 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
 
     def close_matches(self, name: str) -> list[str]:
         """Known names like ``name``: versioned ones for a versioned ``name``, else bases."""
-        names = self.names()
-        if not _VERSIONED.match(name):
-            names = sorted({m["base"] for n in names if (m := _VERSIONED.match(n))})
-        return difflib.get_close_matches(name, names, n=5, cutoff=0.6)
+        return close_matches(name, self.names())
 
     def get(self, name: str) -> RegisteredFunction:
         versioned = self.resolve_name(name)
         if versioned is None:
-            hint = self.close_matches(name)
-            did_you_mean = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
             raise catalogue.RegistryError(
-                f"{self._label}: no function named {name!r}{did_you_mean}"
+                f"{self._label}: no function named {name!r}{did_you_mean(name, self.names())}"
             )
-        key = (*self.namespace, versioned)
-        registered = catalogue.REGISTRY.get(key)
+        registered = self._registered(versioned)
         entry_point = self._entry_points().get(versioned)
         if entry_point is not None and registered is not None:
             if entry_point.value.replace(" ", "") != _target(registered.func):
@@ -349,9 +347,9 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
                     f"{entry_point.value}' would replace {versioned!r}, which is registered to "
                     f"{_target(registered.func)}; a plugin must use a name of its own"
                 )
-            return registered  # type: ignore[no-any-return]
+            return registered
         if registered is not None:
-            return registered  # type: ignore[no-any-return]
+            return registered
         assert entry_point is not None
         try:
             loaded = entry_point.load()
@@ -362,10 +360,20 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
                 f"{type(err).__name__}: {err}"
             ) from err
         # Importing the plugin may have registered it already, through the decorator.
-        registered = catalogue.REGISTRY.get(key)
+        registered = self._registered(versioned)
         if registered is not None:
-            return registered  # type: ignore[no-any-return]
+            return registered
         return self._store(versioned, loaded)
+
+    def lookup(self, name: object) -> RegisteredFunction | str:
+        """The function a config block names, or why there is none (for validation)."""
+        if not isinstance(name, str) or name not in self:
+            hint = did_you_mean(name, self.names()) if isinstance(name, str) else ""
+            return f"unknown {self.namespace[-1]} function {name!r}{hint}"
+        try:
+            return self.get(name)
+        except PluginError as err:
+            return str(err)
 
     def get_all(self) -> dict[str, RegisteredFunction]:
         return {name: self.get(name) for name in self.names()}
@@ -397,23 +405,14 @@ class registry(confection.registry):
         cls, config: Config | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
     ) -> None:
         """Raise one :class:`ConfigValidationError` listing every bad field of ``config``."""
-        errors = list(cls.iter_errors(config, overrides=overrides))
-        if errors:
-            raise ConfigValidationError(
-                config=config,
-                errors=errors,
-                title=f"Config validation error: {len(errors)} "
-                f"problem{'s' if len(errors) != 1 else ''}",
-            )
+        raise_config_errors(config, list(cls.iter_errors(config, overrides=overrides)))
 
     @classmethod
     def iter_errors(
         cls, config: Config | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every problem of every block of the registries paraminit owns, with its path."""
-        tree = _interpolated(config, overrides or {})
-        owned = cls.owned()
-        yield from _walk(owned, tree, [])
+        return iter_config_errors(cls.owned(), config, overrides or {})
 
     @classmethod
     def fill(
@@ -439,74 +438,6 @@ class registry(confection.registry):
             interpolate=interpolate,
             validate=validate,
         )
-
-
-def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
-    if isinstance(config, Config) and not config.is_interpolated:
-        tree: Any = Config(config).interpolate()
-    else:
-        tree = copy.deepcopy(dict(config))
-    for dotted, value in overrides.items():
-        node = tree
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or leaf not in node:
-            # confection only overrides values the config has; say so before it does.
-            raise ConfigValidationError(
-                errors=[{"loc": dotted.split("."), "msg": "not a value of the config to override"}],
-                title="Error parsing config overrides",
-            )
-        node[leaf] = value
-    return tree
-
-
-def _walk(
-    owned: Mapping[str, FunctionRegistry], node: Mapping[str, Any], path: list[str]
-) -> Iterator[dict[str, Any]]:
-    for key, value in node.items():
-        if not isinstance(value, dict):
-            continue
-        here = [*path, str(key)]
-        refs = [k for k in value if isinstance(k, str) and k.startswith("@")]
-        if refs:
-            yield from _check_block(owned, value, refs, here)
-        yield from _walk(owned, {k: v for k, v in value.items() if k not in refs}, here)
-
-
-def _check_block(
-    owned: Mapping[str, FunctionRegistry],
-    block: Mapping[str, Any],
-    refs: list[str],
-    path: list[str],
-) -> Iterator[dict[str, Any]]:
-    if len(refs) != 1:
-        yield {"loc": path, "msg": f"a block names one function, this one names {refs}"}
-        return
-    reg_name, func_name = refs[0][1:], block[refs[0]]
-    reg = owned.get(reg_name)
-    if reg is None:
-        return  # another package's registry: confection checks it
-    if not isinstance(func_name, str) or func_name not in reg:
-        hint = reg.close_matches(func_name) if isinstance(func_name, str) else []
-        did_you_mean = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-        yield {
-            "loc": [*path, refs[0]],
-            "msg": f"unknown {reg_name} function {func_name!r}{did_you_mean}",
-        }
-        return
-    try:
-        function = reg.get(func_name)
-    except PluginError as err:
-        yield {"loc": [*path, refs[0]], "msg": str(err)}
-        return
-    args = {k: v for k, v in block.items() if k not in refs}
-    deferred = frozenset(
-        k for k, v in args.items() if isinstance(v, dict) and any(str(x).startswith("@") for x in v)
-    )
-    _, errors = function.validate(args, deferred)
-    for error in errors:
-        yield {"loc": [*path, error.field], "msg": _format(function.name, error)}
 
 
 def register_initializer(

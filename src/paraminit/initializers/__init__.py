@@ -11,20 +11,20 @@ Families, one module each: :mod:`.constant` (deterministic values),
 scaling from the fans: glorot/xavier, he/kaiming, lecun) and :mod:`.orthogonal`.
 """
 
-from ._base import _begin, _random_fill
 from .constant import constant_init, dirac_init, eye_init, identity_init, ones_init, zero_init
+from .distributions import check_truncation_bounds as check_truncation_bounds
+from .distributions import check_uniform_bounds as check_uniform_bounds
 from .distributions import (
-    check_truncation_bounds,
-    check_uniform_bounds,
     random_normal_init,
     sparse_init,
     truncated_normal_init,
     uniform_init,
 )
-from .orthogonal import delta_orthogonal_init, haar_orthogonal, orthogonal_init
+from .orthogonal import delta_orthogonal_init, orthogonal_init
+from .orthogonal import haar_orthogonal as haar_orthogonal
+from .scaling import TRUNCATED_STD_FACTOR as TRUNCATED_STD_FACTOR
+from .scaling import distribution_for_variance as distribution_for_variance
 from .scaling import (
-    TRUNCATED_STD_FACTOR,
-    distribution_for_variance,
     glorot_normal_init,
     glorot_uniform_init,
     he_normal_init,
@@ -39,20 +39,15 @@ from .scaling import (
     xavier_uniform_init,
 )
 
+# What `paraminit` exports too (`from .initializers import *`): the initializers only;
+# the helpers imported `as` themselves stay importable from here.
 __all__ = [
-    "TRUNCATED_STD_FACTOR",
-    "_begin",
-    "_random_fill",
-    "check_truncation_bounds",
-    "check_uniform_bounds",
     "constant_init",
     "delta_orthogonal_init",
     "dirac_init",
-    "distribution_for_variance",
     "eye_init",
     "glorot_normal_init",
     "glorot_uniform_init",
-    "haar_orthogonal",
     "he_normal_init",
     "he_uniform_init",
     "identity_init",
