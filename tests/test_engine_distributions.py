@@ -179,6 +179,25 @@ def test_truncated_normal_spare_shortfall_stays_exact_and_shard_invariant(
 
 @pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
 @pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
+def test_truncated_normal_methods_alone_and_shared_give_the_same_bits(
+    mean: float, std: float, a: float, b: float, sigmas: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Alone, a thread tests only screened Box-Muller pairs; sharing a fill, it
+    # uses np.place over the whole block (fewer, longer calls).
+    monkeypatch.setattr(truncated, "SPARE_SIGMAS", sigmas)
+    dist = TruncatedNormal(mean, std, a, b)
+    results = []
+    for shared in (False, True):
+        scratch = Scratch()
+        scratch.shared = shared
+        out = np.empty(BLOCK_SIZE - 3, np.float32)
+        dist.fill_bulk(np.random.Generator(np.random.SFC64(5)), out, scratch)
+        results.append(out)
+    assert np.array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
+@pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
 def test_truncated_normal_gives_the_same_bits_on_one_and_several_threads(
     mean: float, std: float, a: float, b: float, sigmas: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:

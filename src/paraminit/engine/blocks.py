@@ -20,7 +20,7 @@ learn what an initializer asks for). A plain ``ndarray`` pays one type check.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from ..contract import FloatArray
 from .distributions import Distribution
 from .streams import BLOCK_SIZE, SMALL_SIZE, STREAMS
-from .threads import run_parallel
+from .threads import run_parallel, threads_for
 
 __all__ = ["fill", "fill_region", "normalize_region"]
 
@@ -127,8 +127,25 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
         return out
     flat = out.reshape(-1) if out.flags.c_contiguous else None
     n_blocks = -(-size // BLOCK_SIZE)
-    run_parallel(lambda blocks: _fill_blocks(dist, seed, out, flat, blocks), n_blocks)
+    _run_blocks(lambda blocks: _fill_blocks(dist, seed, out, flat, blocks), n_blocks)
     return out
+
+
+def _run_blocks(work: Callable[[range], None], n_blocks: int) -> None:
+    """:func:`run_parallel`, with each thread's ``Scratch.shared`` set while it shares."""
+    if threads_for(n_blocks) <= 1:
+        run_parallel(work, n_blocks)
+        return
+
+    def shared(blocks: range) -> None:
+        scratch = STREAMS.scratch
+        scratch.shared = True
+        try:
+            work(blocks)
+        finally:
+            scratch.shared = False
+
+    run_parallel(shared, n_blocks)
 
 
 def normalize_region(
@@ -260,7 +277,7 @@ def _gather_region(
             for i in items:
                 gather(todo[i], *pass_)
 
-        run_parallel(work, len(todo))
+        _run_blocks(work, len(todo))
 
 
 def _touched_blocks(starts: Any, ends: Any, j: Any, step: int) -> list[int]:

@@ -40,12 +40,18 @@ _MASK64 = (1 << 64) - 1
 
 
 class Scratch:
-    """Reusable 1-D buffers of one thread, by name and dtype (contents undefined)."""
+    """Reusable 1-D buffers of one thread, by name and dtype (contents undefined).
 
-    __slots__ = ("_buffers",)
+    ``shared`` is true while the thread works on a fill shared out over several
+    threads: a distribution may then pick a method that holds the GIL in fewer,
+    longer calls, never other values.
+    """
+
+    __slots__ = ("_buffers", "shared")
 
     def __init__(self) -> None:
         self._buffers: dict[tuple[str, np.dtype[Any]], np.ndarray[Any, Any]] = {}
+        self.shared = False
 
     def get(self, name: str, dtype: Any, size: int) -> FloatArray:
         """A buffer of ``size`` elements; at least a block's worth is allocated."""

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["get_num_threads", "run_parallel", "set_num_threads", "submit"]
+__all__ = ["get_num_threads", "run_parallel", "set_num_threads", "submit", "threads_for"]
 
 # Work lists with fewer items (blocks) than this run on the calling thread.
 MIN_ITEMS_FOR_THREADS = 4
@@ -92,13 +92,18 @@ def submit(workers: int, task: Callable[[], None]) -> list[Future[None]]:
         return [_pool.submit(task) for _ in range(workers)]
 
 
+def threads_for(n_items: int) -> int:
+    """How many threads :func:`run_parallel` uses for ``n_items`` items."""
+    return min(get_num_threads(), n_items // MIN_ITEMS_FOR_THREADS)
+
+
 def run_parallel(work: Callable[[range], None], n_items: int) -> None:
     """Call ``work`` on consecutive ranges covering ``[0, n_items)``, on threads if worth it.
 
     Threads take chunks of ``ITEMS_PER_CHUNK`` items from a shared iterator,
     so a slow (shared) core does less; the caller's thread works too.
     """
-    threads = min(get_num_threads(), n_items // MIN_ITEMS_FOR_THREADS)
+    threads = threads_for(n_items)
     if threads <= 1:
         work(range(n_items))
         return

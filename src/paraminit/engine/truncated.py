@@ -265,12 +265,16 @@ class TruncatedNormal(Distribution):
         else:
             standard_normal_bulk(g, buf, scratch)
             standard_normal_bulk(g, spare, scratch)
-        if radius is not None and bounds.screen is not None:
+        if radius is not None and bounds.screen is not None and not scratch.shared:
             bad = self._screened_outside(buf, radius, bounds, (n + spares) // 2)
             if bad.size:
                 good = self._good_spares(g, spare, bad.size, scratch, bulk, work, bounds)
                 buf[bad] = good[: bad.size]
         else:
+            # The same values by fewer numpy calls: np.place fills the draws
+            # outside, in ascending order, with the good spares in order. It
+            # takes longer alone (a branch per value outside), but one long call
+            # that releases the GIL beats a dozen short ones on several threads.
             outside = _outside(buf, bounds)
             count = int(np.count_nonzero(outside))
             if count:
