@@ -45,7 +45,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np
 
 import paraminit
-from paraminit import engine
+from paraminit import engine, regions
 
 SHAPE = (4096, 4096)
 N = SHAPE[0] * SHAPE[1]
@@ -99,7 +99,7 @@ def paraminit_call(name: str, **kwargs: Any) -> Callable[[np.ndarray[Any, Any]],
     func = getattr(paraminit, name, None)
     if func is None:
         return None
-    takes_seed = engine._takes_seed(func)
+    takes_seed = regions.takes_seed(func)
 
     def run(data: np.ndarray[Any, Any]) -> object:
         if takes_seed:

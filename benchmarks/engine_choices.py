@@ -18,7 +18,9 @@ from collections.abc import Callable
 import numpy as np
 
 import paraminit
-from paraminit import engine
+from paraminit.engine import blocks, streams
+from paraminit.engine.distributions import standard_normal_bulk
+from paraminit.engine.streams import STREAMS
 
 
 def best(func: Callable[[], object], repeat: int = 7, number: int = 20) -> float:
@@ -79,7 +81,7 @@ def normal_methods() -> None:
         np.multiply(out[:m], r32, out=out[:m])
         np.multiply(out[m:], r32, out=out[m:])
 
-    local = engine._LOCAL
+    scratch = STREAMS.scratch
     cases = [
         (
             "numpy ziggurat float32 (Generator.standard_normal)",
@@ -89,7 +91,7 @@ def normal_methods() -> None:
         ("Box-Muller, 53-bit radius + float32 angle", box_muller_f64_radius),
         (
             "Box-Muller, one raw word per pair + tail refinement (chosen)",
-            lambda: engine._standard_normal_bulk(g, out, local),
+            lambda: standard_normal_bulk(g, out, scratch),
         ),
     ]
     print("| normal method (SFC64, float32) | M/s |")
@@ -98,28 +100,34 @@ def normal_methods() -> None:
         print(f"| {label} | {n / best(func) / 1e6:,.0f} |")
 
 
+def _set_layout(name: str, value: int) -> None:
+    """Change a layout constant where the engine reads it (streams and blocks)."""
+    setattr(streams, name, value)
+    setattr(blocks, name, value)
+
+
 def block_sizes() -> None:
     data = np.empty(1 << 24, np.float32)
-    original = engine.BLOCK_SIZE
+    original = streams.BLOCK_SIZE
     print("| BLOCK_SIZE | uniform_init (M/s) | normal_init (M/s) |")
     print("|---|---|---|")
     paraminit.set_num_threads(1)
     try:
         for log2 in (14, 15, 16, 17, 18):
-            engine.BLOCK_SIZE = 1 << log2
-            engine._LOCAL.scratch.clear()
+            _set_layout("BLOCK_SIZE", 1 << log2)
+            STREAMS.scratch.clear()
             uniform = best(lambda: paraminit.uniform_init(data, inplace=True, seed=1), 5, 1)
             normal = best(lambda: paraminit.normal_init(data, 64, inplace=True, seed=1), 5, 1)
             rates = (data.size / uniform / 1e6, data.size / normal / 1e6)
             print(f"| 2**{log2} | {rates[0]:,.0f} | {rates[1]:,.0f} |")
     finally:
-        engine.BLOCK_SIZE = original
-        engine._LOCAL.scratch.clear()
+        _set_layout("BLOCK_SIZE", original)
+        STREAMS.scratch.clear()
         paraminit.set_num_threads(None)
 
 
 def keying() -> None:
-    local = engine._LOCAL
+    local = STREAMS
     philox = best(lambda: local.philox_at(12345, 7), 7, 20000)
     sfc = best(lambda: local.sfc_at(12345, 7), 7, 20000)
     build = best(lambda: np.random.Generator(np.random.Philox(key=12345)), 7, 2000)
@@ -131,7 +139,7 @@ def keying() -> None:
 
 
 def small_threshold() -> None:
-    original = engine.SMALL_SIZE
+    original = streams.SMALL_SIZE
     print("| elements | uniform: Philox path (µs) | bulk path | normal: Philox path | bulk path |")
     print("|---|---|---|---|---|")
     try:
@@ -139,7 +147,7 @@ def small_threshold() -> None:
             a = np.empty(n, np.float32)
             row = []
             for small in (1 << 30, 0):
-                engine.SMALL_SIZE = small
+                _set_layout("SMALL_SIZE", small)
                 uniform = best(lambda a=a: paraminit.uniform_init(a, inplace=True, seed=1), 7, 2000)
                 normal = best(
                     lambda a=a: paraminit.normal_init(a, 16, inplace=True, seed=1), 7, 2000
@@ -148,7 +156,7 @@ def small_threshold() -> None:
             cells = " | ".join(f"{t * 1e6:.1f}" for t in (row[0], row[2], row[1], row[3]))
             print(f"| {n} | {cells} |")
     finally:
-        engine.SMALL_SIZE = original
+        _set_layout("SMALL_SIZE", original)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ from . import initializers, layers  # noqa: F401  (layers registers Linear.v1, .
 from .build import Model, build
 from .config import Config, ConfigValidationError
 from .diagnostics import diagnose
-from .engine import get_num_threads, initialize_region, set_num_threads, set_seed
+from .engine import get_num_threads, set_num_threads, set_seed
 from .fans import calculate_gain, compute_fans, layout_axes
 from .initializers import *  # noqa: F403  (the initializers, listed in initializers.__all__)
+from .regions import initialize_region
 from .registry import (
     InitializerPartial,
     PluginError,

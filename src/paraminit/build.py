@@ -9,8 +9,6 @@ and in whichever order it is built; a ``seed`` written in an initializer's block
 from __future__ import annotations
 
 import collections
-import hashlib
-import inspect
 import json
 import math
 import os
@@ -25,7 +23,9 @@ from .config import Config, ConfigValidationError
 from .contract import FloatArray
 from .diagnostics import expected_density
 from .engine import check_seed, get_num_threads, next_seed
+from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
+from .regions import takes_seed
 from .registry import registry
 
 __all__ = [
@@ -48,16 +48,6 @@ class OverrideError(ValueError):
 
 class BuildError(ConfigValidationError):
     """A config that validates but cannot be built (sizes that do not fit, a failing init)."""
-
-
-def param_seed(build_seed: int, path: str) -> int:
-    """The seed of the parameter at ``path`` in a build seeded with ``build_seed``.
-
-    A stable hash (BLAKE2b, 128 bits) of both, the same on every platform and run.
-    """
-    key = check_seed("param_seed", build_seed).to_bytes(16, "little")
-    digest = hashlib.blake2b(path.encode("utf8"), digest_size=16, key=key).digest()
-    return int.from_bytes(digest, "little")
 
 
 @dataclass
@@ -217,19 +207,9 @@ def _call_init(info: ParamInfo, out: FloatArray) -> None:
         raise ValueError(f"{info.init_name} produced non-finite values")
 
 
-def _takes_seed(init: Initializer) -> bool:
-    try:
-        parameters = inspect.signature(init).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
-        return False
-    return "seed" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-
-
 def _seed_for(spec: ParamSpec, build_seed: int, path: str) -> int | None:
     init = spec.init
-    if init is None or not _takes_seed(init):
+    if init is None or not takes_seed(init):
         return None
     written = getattr(init, "keywords", {}).get("seed")
     return written if written is not None else param_seed(build_seed, path)

@@ -10,12 +10,25 @@ engine addresses elements by their logical (C-order) index.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating[Any]]
+
+
+class Initializer(Protocol):
+    """What an initializer is, as a type: called with the array (and its arguments),
+    it returns the initialized array.
+
+    ``uniform_init``, an ``InitializerPartial`` from a config and any
+    ``functools.partial`` of an initializer are all ``Initializer``s; the
+    arguments are checked by the initializer itself, so the type leaves them open.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> FloatArray: ...
+
 
 SUPPORTED_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _SUPPORTED = frozenset(SUPPORTED_DTYPES)  # a hash lookup: check_array runs on every call

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from .contract import FloatArray
-from .engine import distribution_of, initialize_region, resolve_seed
+from .engine import resolve_seed
+from .regions import distribution_of, initialize_region
 
 if TYPE_CHECKING:
     import dask.array

@@ -85,7 +85,7 @@ def _distribution_of(init: Initializer, shape: tuple[int, ...], dtype: np.dtype[
     sparse, identity, dirac). Raises what ``init`` raises for an array of this
     shape and dtype, so it also validates without filling anything.
     """
-    from .engine import distribution_of
+    from .regions import distribution_of
 
     return distribution_of(init, shape, dtype=dtype)
 

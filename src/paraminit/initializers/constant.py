@@ -6,7 +6,7 @@ import numpy as np
 
 from ..arguments import Finite, PositiveFinite, PositiveInt
 from ..contract import FloatArray, require_ndim
-from ..engine import elementwise
+from ..regions import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _require_fits
 

@@ -9,7 +9,9 @@ import numpy as np
 
 from ..arguments import ArgumentError, Finite, NonNegativeFinite, PositiveFinite, Seed, UnitInterval
 from ..contract import FloatArray, require_ndim
-from ..engine import Normal, TruncatedNormal, Uniform, elementwise, fill, resolve_seed
+from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
+from ..engine.floats import round_up
+from ..regions import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 
@@ -123,11 +125,7 @@ def _representable_bounds(dtype: np.dtype[Any], lo: float, hi: float) -> tuple[f
     or rejection sampling would never end."""
     info = np.finfo(dtype)
     lo, hi = max(lo, -float(info.max)), min(hi, float(info.max))
-    t = dtype.type
-    first = t(lo)
-    if float(first) < lo:
-        first = np.nextafter(first, t(np.inf))
-    if lo > hi or float(first) > hi:
+    if lo > hi or float(round_up(lo, dtype)) > hi:
         raise ValueError(
             f"truncated_normal_init: the interval [a, b] = [{lo!r}, {hi!r}] holds no "
             f"{dtype} number; widen it or use a wider dtype"

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from ..arguments import Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
-from ..engine import Distribution, Normal, TruncatedNormal, Uniform, elementwise
+from ..engine import Distribution, Normal, TruncatedNormal, Uniform
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
+from ..regions import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 

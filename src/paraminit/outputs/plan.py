@@ -23,8 +23,9 @@ from confection import Config, ConfigValidationError
 
 from ..build import PARAM_DTYPE, BuildError, Model, ParamInfo, _seed_for, load_config
 from ..contract import FloatArray
-from ..engine import check_seed, initialize_region, next_seed
+from ..engine import check_seed, next_seed
 from ..layers import Layer, ShapeError
+from ..regions import initialize_region
 from ..registry import registry
 
 __all__ = ["BuildPlan", "PlannedParam", "plan_build", "plan_of_model"]

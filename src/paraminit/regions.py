@@ -1,0 +1,292 @@
+"""Regions of an initializer: ``elementwise``, the stand-in recorder, ``initialize_region``.
+
+The protocol, named *the stand-in protocol* in ``docs/engine.md``:
+
+1. An initializer marked :func:`elementwise` promises that its values are
+   elementwise independent: it makes them with exactly one
+   :func:`paraminit.engine.fill` call on its whole output, or writes one constant
+   into all of it (``out.fill(value)`` or ``out[...] = value``), and changes
+   nothing afterwards.
+2. :func:`initialize_region` and :func:`distribution_of` call such an initializer
+   with ``inplace=True`` on a *stand-in*: a writeable array of the full shape and
+   dtype backed by a single element, of a class whose ``record_fill`` method
+   receives the engine's :func:`~paraminit.engine.fill` request instead of values.
+   The initializer runs its own checks and scale rule, so a formula exists once.
+3. The engine then generates only the blocks the region touches
+   (:func:`paraminit.engine.fill_region`).
+
+The guard: the single element holds a sentinel that a recorded fill leaves
+alone, and the stand-in refuses partial or array-valued writes and ufunc
+outputs. An initializer that breaks the promise (fills twice or a different
+array, post-processes its fill, writes a position-dependent pattern) raises
+:class:`ElementwiseError` naming it, instead of giving wrong region values.
+
+This module also holds the one answer to "what function is this, and does it
+take ``seed``/``inplace``?" (:func:`unwrap`, :func:`accepts`, :func:`takes_seed`).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+
+from .contract import SUPPORTED_DTYPES, FloatArray, Initializer
+from .engine.blocks import fill_region, normalize_region
+from .engine.distributions import Distribution
+
+__all__ = [
+    "ElementwiseError",
+    "accepts",
+    "distribution_of",
+    "elementwise",
+    "initialize_region",
+    "is_elementwise",
+    "takes_seed",
+    "unwrap",
+]
+
+_ELEMENTWISE: set[Callable[..., Any]] = set()
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class ElementwiseError(RuntimeError):
+    """An initializer marked ``elementwise`` broke the stand-in protocol."""
+
+
+def elementwise(func: _F) -> _F:
+    """Mark a data-first initializer whose values are elementwise independent.
+
+    Such an initializer makes its values with exactly one
+    :func:`paraminit.engine.fill` call on its output (or only writes one
+    constant, like ``zero_init``) and changes nothing afterwards.
+    :func:`initialize_region` then produces any region of it without the full
+    array. Returns ``func`` unchanged, so it stacks with ``@register_initializer``.
+    """
+    _ELEMENTWISE.add(func)
+    return func
+
+
+def is_elementwise(init: Callable[..., Any]) -> bool:
+    """Whether ``init`` (or the function a partial of it wraps) is marked :func:`elementwise`."""
+    return unwrap(init) in _ELEMENTWISE
+
+
+def unwrap(init: Callable[..., Any]) -> Callable[..., Any]:
+    """The function under any ``functools.partial`` (an ``InitializerPartial`` is one)."""
+    func = init
+    while isinstance(func, functools.partial):
+        func = func.func
+    return func
+
+
+@functools.lru_cache(maxsize=256)
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
+        return False  # pass nothing the function may not take
+    return name in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def accepts(init: Callable[..., Any], name: str) -> bool:
+    """Whether ``init`` (through any partial) takes a keyword argument ``name``.
+
+    ``False`` when its signature cannot be read: a call then passes nothing it
+    may not take.
+    """
+    return _accepts(unwrap(init), name)
+
+
+def takes_seed(init: Callable[..., Any]) -> bool:
+    """Whether ``init`` takes a ``seed`` argument."""
+    return _accepts(unwrap(init), "seed")
+
+
+def _name(init: Callable[..., Any]) -> str:
+    return str(getattr(unwrap(init), "__name__", init))
+
+
+# --------------------------------------------------------------------------- the stand-in
+
+
+def _is_whole(key: Any) -> bool:
+    """Whether ``key`` indexes a whole array: ``...``, ``:`` or ``()``."""
+    if type(key) is tuple:
+        return len(key) == 0 or (len(key) == 1 and _is_whole(key[0]))
+    return key is Ellipsis or (type(key) is slice and key == slice(None))
+
+
+# A value no sane initializer leaves in its output by chance, exact in float16.
+_SENTINEL = -30000.0
+
+
+class _StandIn(np.ndarray):
+    """The array an elementwise initializer is called on: it records, it is not filled.
+
+    Every view of it shares ``_log`` (a list of ``(what, detail)``), so a fill or
+    a write through a reshaped view is seen too.
+    """
+
+    _log: list[tuple[str, Any]]
+
+    def __array_finalize__(self, obj: object) -> None:
+        self._log = getattr(obj, "_log", [])
+
+    def record_fill(self, dist: Distribution, seed: int) -> None:
+        """Called by :func:`paraminit.engine.fill` in place of filling."""
+        self._log.append(("fill", (dist, seed, self.shape, self.dtype)))
+
+    def fill(self, value: Any) -> None:
+        self._log.append(("constant", None))
+        np.ndarray.fill(self, value)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not (_is_whole(key) and np.ndim(value) == 0):
+            raise ElementwiseError("writes part of its output or an array into it")
+        self._log.append(("constant", None))
+        np.ndarray.__setitem__(self, key, value)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        outputs = kwargs.get("out", ())
+        if any(isinstance(o, _StandIn) for o in outputs):
+            raise ElementwiseError(f"changes its output with numpy.{ufunc.__name__}")
+        plain = [np.asarray(x) if isinstance(x, _StandIn) else x for x in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+
+class _Request(NamedTuple):
+    """What an elementwise initializer asked for: a distribution and seed, or a constant."""
+
+    dist: Distribution | None
+    seed: int
+    constant: Any  # a scalar of the dtype, when ``dist`` is None
+
+
+def _misuse(init: Initializer, what: str) -> ElementwiseError:
+    return ElementwiseError(
+        f"{_name(init)!r} is marked elementwise but {what}; an elementwise initializer "
+        "makes its values with one engine.fill call on its whole output, or writes one "
+        "constant, and changes nothing afterwards (see paraminit.regions)"
+    )
+
+
+def _record(
+    init: Initializer, shape: tuple[int, ...], dtype: np.dtype[Any], kwargs: dict[str, Any]
+) -> _Request:
+    """Call an elementwise ``init`` on a stand-in; return its one request, or raise."""
+    sentinel = dtype.type(_SENTINEL)
+    backing = np.full(1, sentinel, dtype=dtype)
+    stand_in = np.lib.stride_tricks.as_strided(
+        backing, shape=shape, strides=(0,) * len(shape), writeable=True
+    ).view(_StandIn)
+    log: list[tuple[str, Any]] = []
+    stand_in._log = log
+    try:
+        init(stand_in, inplace=True, **kwargs)
+    except ElementwiseError as error:
+        raise _misuse(init, str(error)) from None
+    if not stand_in.size:  # nothing to fill, nothing to check (zero_init's value is as good)
+        return _Request(None, 0, dtype.type(0))
+    if len(log) > 1:
+        raise _misuse(init, f"makes {len(log)} fills or writes")
+    if not log:
+        raise _misuse(init, "neither fills nor writes its output")
+    what, detail = log[0]
+    if what == "constant":
+        return _Request(None, 0, backing[0])
+    dist, seed, got_shape, got_dtype = detail
+    if got_shape != shape or got_dtype != dtype:
+        raise _misuse(init, f"fills an array of shape {got_shape} ({got_dtype}), not its output")
+    if backing[0] != sentinel:
+        raise _misuse(init, "changes its output after the fill")
+    return _Request(dist, seed, None)
+
+
+def _check_shape(func_name: str, shape: object) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape
+    ):
+        raise TypeError(f"{func_name}: 'shape' must be a tuple of ints, got {shape!r}")
+    if any(d < 0 for d in shape):
+        raise ValueError(f"{func_name}: 'shape' must not be negative, got {tuple(shape)}")
+    return tuple(int(d) for d in shape)
+
+
+def _check_dtype(func_name: str, dtype: object) -> np.dtype[Any]:
+    for supported in SUPPORTED_DTYPES:
+        try:
+            if np.dtype(dtype) == supported:  # type: ignore[call-overload]
+                return supported
+        except TypeError:
+            break
+    raise TypeError(f"{func_name}: 'dtype' must be float16, float32 or float64, got {dtype!r}")
+
+
+def distribution_of(
+    init: Initializer, shape: tuple[int, ...], *, dtype: Any = "float32"
+) -> Distribution | float | None:
+    """What ``init`` fills an array of ``shape`` with, without filling anything.
+
+    For an initializer marked :func:`elementwise`: the engine distribution it
+    draws from (``Uniform``, ``Normal``, ``TruncatedNormal``), or the value of a
+    constant fill as a ``float``. ``None`` for any other initializer. Raises what
+    the initializer raises for an array of this shape.
+    """
+    shape = _check_shape("distribution_of", shape)
+    dt = _check_dtype("distribution_of", dtype)
+    if not is_elementwise(init):
+        return None
+    # A fixed seed: asking must not advance the package seed stream.
+    request = _record(init, shape, dt, {"seed": 0} if takes_seed(init) else {})
+    return request.dist if request.dist is not None else float(request.constant)
+
+
+def initialize_region(
+    init: Initializer,
+    shape: tuple[int, ...],
+    region: object,
+    *,
+    seed: int | None,
+    dtype: Any = "float32",
+) -> FloatArray:
+    """Return ``init(np.empty(shape, dtype), seed=seed)[region]``, bit for bit.
+
+    ``init`` is an initializer (``uniform_init``) or a configured one (an
+    ``InitializerPartial`` from a config, any ``functools.partial``). ``region``
+    is a slice, an int, or a tuple of them, as numpy indexing takes them. For
+    initializers marked :func:`elementwise` (the uniform, normal and truncated
+    families, variance scaling and its named forms, constants) only the blocks
+    the region touches are generated and the full array is never allocated. For
+    the others (orthogonal, sparse, identity, ...) the whole array is computed and
+    sliced. Initializers without a ``seed`` argument ignore ``seed``.
+
+    >>> import paraminit
+    >>> W = paraminit.initialize_region(paraminit.uniform_init, (1000, 64), slice(10, 20), seed=0)
+    >>> W.shape
+    (10, 64)
+    """
+    shape = _check_shape("initialize_region", shape)
+    dt = _check_dtype("initialize_region", dtype)
+    kwargs: dict[str, Any] = {"seed": seed} if takes_seed(init) else {}
+    if not is_elementwise(init):
+        if accepts(init, "inplace"):
+            kwargs["inplace"] = True
+        full = init(np.empty(shape, dtype=dt), **kwargs)
+        normalize_region("initialize_region", shape, region)  # the same errors as the fast path
+        # region is numpy indexing, checked by normalize_region just above.
+        return np.array(full[region], copy=True)  # type: ignore[call-overload]
+    request = _record(init, shape, dt, kwargs)
+    if request.dist is None:
+        ranges, dropped = normalize_region("initialize_region", shape, region)
+        region_shape = tuple(len(r) for i, r in enumerate(ranges) if i not in dropped)
+        return np.full(region_shape, request.constant, dtype=dt)
+    return fill_region(request.dist, shape, region, request.seed, dt, func_name="initialize_region")
