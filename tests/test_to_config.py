@@ -119,6 +119,13 @@ def test_section_nests_the_block_and_writes_cfg_text() -> None:
     }
 
 
+def test_bad_sections_are_refused() -> None:
+    with pytest.raises(ValueError, match="'section' must be a dotted path"):
+        to_config(paraminit.zero_init, section="model..init")
+    with pytest.raises(TypeError, match="'section' must be a str"):
+        to_config(paraminit.zero_init, section=3)  # type: ignore[arg-type]
+
+
 def test_negative_zero_and_ints_keep_their_type_and_sign() -> None:
     block = to_config(paraminit.random_normal_init, mean=-0.0, std=1)
     assert repr(block["mean"]) == "-0.0"

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -318,10 +318,12 @@ def accepts_bfloat16(func: _F) -> _F:
     shape and arguments), rounded to nearest even; other arrays go straight to
     ``func``. An initializer marked :func:`elementwise` is asked for its one
     request on a stand-in and the values are made :data:`BFLOAT16_CHUNK` elements
-    at a time, so the extra memory is one float32 buffer of that size; any other
-    initializer is computed whole in a float32 temporary of the full shape (it
-    holds float64 temporaries of that size anyway) and rounded. The seed stream
-    advances as for a float32 call.
+    at a time (``fill_region`` gives exactly the float32 fill's bits), so the extra
+    memory is about one float32 buffer of that size; any other initializer is
+    computed whole in a float32 temporary of the full shape and rounded (orthogonal
+    and sparse hold float64 temporaries of that size anyway). The seed stream
+    advances as for a float32 call. Put it directly above ``def``, under
+    :func:`elementwise`.
     """
     plain, supported = np.ndarray, frozenset(SUPPORTED_DTYPES)
 
@@ -365,7 +367,7 @@ def _fill_bfloat16(
     return out
 
 
-def _boxes(shape: tuple[int, ...], limit: int) -> Any:
+def _boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[Any, ...]]:
     """Index tuples that cut ``shape`` into C-order boxes of at most ``limit`` elements."""
     if not shape or math.prod(shape) <= limit:
         yield ()

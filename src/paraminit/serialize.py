@@ -66,7 +66,9 @@ def to_config(
             block[key] = values[key]
     if section is None:
         return Config(block)
-    if not isinstance(section, str) or not all(section.split(".")):
+    if not isinstance(section, str):
+        raise TypeError(f"to_config: 'section' must be a str, got {section!r}")
+    if not all(section.split(".")):
         raise ValueError(
             f"to_config: 'section' must be a dotted path like 'model.init', got {section!r}"
         )
