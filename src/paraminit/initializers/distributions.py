@@ -11,7 +11,7 @@ from ..arguments import ArgumentError, Finite, NonNegativeFinite, PositiveFinite
 from ..contract import FloatArray, require_ndim
 from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
 from ..engine.floats import round_up
-from ..regions import elementwise
+from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 
@@ -33,6 +33,7 @@ def check_uniform_bounds(lo: float, hi: float) -> None:
 
 @register_initializer("uniform_init.v1", check=check_uniform_bounds)
 @elementwise
+@accepts_bfloat16
 def uniform_init(
     data: FloatArray,
     lo: Finite = -0.1,
@@ -56,6 +57,7 @@ def uniform_init(
 
 @register_initializer("random_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def random_normal_init(
     data: FloatArray,
     mean: Finite = 0.0,
@@ -94,6 +96,7 @@ def check_truncation_bounds(mean: float, std: float, a: float | None, b: float |
 
 @register_initializer("truncated_normal_init.v1", check=check_truncation_bounds)
 @elementwise
+@accepts_bfloat16
 def truncated_normal_init(
     data: FloatArray,
     mean: Finite = 0.0,
@@ -134,6 +137,7 @@ def _representable_bounds(dtype: np.dtype[Any], lo: float, hi: float) -> tuple[f
 
 
 @register_initializer("sparse_init.v1")
+@accepts_bfloat16
 def sparse_init(
     data: FloatArray,
     sparsity: UnitInterval,

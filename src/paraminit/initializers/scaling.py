@@ -16,7 +16,7 @@ from ..arguments import Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
 from ..engine import Distribution, Normal, TruncatedNormal, Uniform
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
-from ..regions import elementwise
+from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 
@@ -92,6 +92,7 @@ def _variance_scaling(
 
 @register_initializer("variance_scaling_init.v1")
 @elementwise
+@accepts_bfloat16
 def variance_scaling_init(
     data: FloatArray,
     scale: PositiveFinite = 1.0,
@@ -125,6 +126,7 @@ def variance_scaling_init(
 
 @register_initializer("normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def normal_init(
     data: FloatArray,
     fan_in: PositiveInt | None = None,
@@ -157,6 +159,7 @@ def normal_init(
 @register_initializer("glorot_uniform_init.v1")
 @register_initializer("xavier_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def xavier_uniform_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -184,6 +187,7 @@ glorot_uniform_init = xavier_uniform_init
 
 @register_initializer("xavier_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def xavier_normal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -205,6 +209,7 @@ def xavier_normal_init(
 
 @register_initializer("glorot_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def glorot_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -222,6 +227,7 @@ def glorot_normal_init(
 
 @register_initializer("kaiming_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def kaiming_uniform_init(
     data: FloatArray,
     a: Finite = 0.0,
@@ -247,6 +253,7 @@ def kaiming_uniform_init(
 
 @register_initializer("kaiming_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def kaiming_normal_init(
     data: FloatArray,
     a: Finite = 0.0,
@@ -272,6 +279,7 @@ def kaiming_normal_init(
 
 @register_initializer("he_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def he_uniform_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -283,6 +291,7 @@ def he_uniform_init(
 
 @register_initializer("he_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def he_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -294,6 +303,7 @@ def he_normal_init(
 
 @register_initializer("lecun_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def lecun_uniform_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -305,6 +315,7 @@ def lecun_uniform_init(
 
 @register_initializer("lecun_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def lecun_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
