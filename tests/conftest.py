@@ -55,7 +55,7 @@ def cluster() -> Iterator[Any]:
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
     with (
         distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
         ) as local,
         distributed.Client(local) as client,
     ):
