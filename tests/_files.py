@@ -22,3 +22,11 @@ def load(path: Path) -> dict[str, np.ndarray[Any, Any]]:
 
     group = zarr.open_group(str(path), mode="r")
     return {name: array[...] for name, array in group.arrays()}
+
+
+def assert_same(found: dict[str, Any], expected: dict[str, Any]) -> None:
+    """The same parameters, each with the same shape, dtype and bits."""
+    assert sorted(found) == sorted(expected)
+    for name, values in expected.items():
+        assert found[name].dtype == values.dtype and found[name].shape == values.shape, name
+        assert np.array_equal(found[name].view("u4"), values.view("u4")), name

@@ -23,7 +23,7 @@ import zarr  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
 import paraminit  # noqa: E402
-from _files import load  # noqa: E402
+from _files import assert_same, load  # noqa: E402
 from paraminit.outputs import (  # noqa: E402
     STREAM_VERSION,
     Provenance,
@@ -86,13 +86,6 @@ def provenance_text(path: Path) -> str:
         with safe_open(str(path), framework="numpy") as handle:
             return str(handle.metadata()["paraminit"])
     return json.dumps(zarr.open_group(str(path), mode="r").attrs["paraminit"])
-
-
-def assert_same(found: dict[str, Any], expected: dict[str, Any]) -> None:
-    assert list(found) == list(expected) or sorted(found) == sorted(expected)
-    for name, values in expected.items():
-        assert found[name].dtype == values.dtype and found[name].shape == values.shape, name
-        assert np.array_equal(found[name].view("u4"), values.view("u4")), name
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
