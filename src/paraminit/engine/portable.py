@@ -1,0 +1,218 @@
+"""Portable float functions: uniforms from raw words, and ``log`` and ``sincos`` from + - * / only.
+
+Every value paraminit makes is a function of a bit generator's raw 64-bit words
+and of IEEE-754 operations that are correctly rounded on every CPU: + - * /,
+sqrt, comparisons, conversions, and integer bit manipulation. numpy's SIMD
+``log``/``sin``/``cos`` are not (their last bits depend on the vector ISA numpy
+dispatches to), and neither are ``Generator`` methods (NEP 19 freezes bit
+streams, not samplers). So this module rebuilds what the distributions need
+from those operations alone, each ufunc call one rounded step (numpy never
+contracts two calls into an FMA):
+
+* :func:`uniform_from_raw`: numpy's own ``Generator.random`` values from raw
+  words, bit for bit: ``(w >> 11) 2**-53`` (float64) and ``(w32 >> 8) 2**-24``
+  for the 32-bit halves of each word, low half first (float32);
+* :func:`log`: fdlibm's ``log`` (exponent split by integer bit operations, a
+  degree-14 minimax polynomial in ``s = f / (2 + f)``), within 1 ulp of float64;
+* :func:`sincos`: the cosine and sine of ``2 pi k / 2**bits`` for integer
+  angle words ``k``: exact reduction to a quadrant by integer operations, then
+  fdlibm's minimax kernels on ``[-pi/4, pi/4]``, within 1 ulp of float64.
+
+docs/engine.md has the measured errors against numpy's ``log``/``sin``/``cos``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .streams import Scratch
+
+__all__ = ["log", "sincos", "uniform_from_raw", "words32"]
+
+F64Array = npt.NDArray[np.floating[Any]]  # float64 arrays; typed loosely as scratch buffers are
+U64Array = npt.NDArray[np.uint64]
+
+_LITTLE = sys.byteorder == "little"
+
+
+def words32(raw: U64Array) -> npt.NDArray[np.uint32]:
+    """The 32-bit halves of 64-bit words, low half first (numpy's ``next_uint32`` order)."""
+    if _LITTLE:
+        return raw.view(np.uint32)
+    pairs = np.empty((raw.size, 2), np.uint32)  # pragma: no cover - big-endian hosts
+    pairs[:, 0] = raw & np.uint64(0xFFFFFFFF)  # pragma: no cover
+    pairs[:, 1] = raw >> np.uint64(32)  # pragma: no cover
+    return pairs.reshape(-1)  # pragma: no cover
+
+
+_U11 = np.uint64(11)
+_U8 = np.uint32(8)
+_TWO_M53 = np.float64(2.0**-53)
+_TWO_M24 = np.float32(2.0**-24)
+
+
+def uniform_from_raw(raw: U64Array, out: Any) -> Any:
+    """Fill ``out`` (float32 or float64, 1-D) with uniforms in ``[0, 1)`` from ``raw``.
+
+    float64 needs ``out.size`` words, float32 ``ceil(out.size / 2)``; the values
+    are exactly numpy's ``Generator.random`` on a generator that would have
+    produced these words. ``raw`` is overwritten.
+    """
+    if out.dtype == np.float64:
+        np.right_shift(raw, _U11, out=raw)
+        np.multiply(raw, _TWO_M53, out=out)
+    else:
+        words = words32(raw)[: out.size]
+        np.right_shift(words, _U8, out=words)
+        np.multiply(words, _TWO_M24, out=out, dtype=np.float32)
+    return out
+
+
+# fdlibm e_log.c: ln2 split so that k * _LN2_HI is exact for |k| < 2**11.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+# x's bits plus this put x's mantissa in [sqrt(2)/2, sqrt(2)) (musl's trick).
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
+_OFFSET = np.uint64(0x3FF0000000000000 - _SQRT_HALF_BITS)
+_MANTISSA = np.uint64((1 << 52) - 1)
+_U52 = np.uint64(52)
+
+
+def log(x: F64Array, out: F64Array, scratch: Scratch) -> F64Array:
+    """``out = log(x)`` for positive, normal, finite float64 ``x`` (1-D), within 1 ulp.
+
+    ``x = 2**k m`` with ``m`` in ``[sqrt(2)/2, sqrt(2))`` by integer operations
+    on the bits; ``f = m - 1`` is exact; ``log(1 + f) = 2 atanh(s)``,
+    ``s = f / (2 + f)``, by fdlibm's degree-14 polynomial and its error-free
+    split of ``k ln 2``. ``out`` may be ``x``.
+    """
+    n = x.size
+    bits = scratch.get("log_bits", np.uint64, n)
+    f = scratch.get("log_f", np.float64, n)
+    s = scratch.get("log_s", np.float64, n)
+    acc = scratch.get("log_acc", np.float64, n)
+    np.add(x.view(np.uint64), _OFFSET, out=bits)
+    k = out  # the exponent k as float64 (exact) until the last step
+    np.right_shift(bits, _U52, out=k, casting="unsafe")
+    np.subtract(k, 1023.0, out=k)
+    np.bitwise_and(bits, _MANTISSA, out=bits)
+    np.add(bits, np.uint64(_SQRT_HALF_BITS), out=bits)
+    m = bits.view(np.float64)
+    np.subtract(m, 1.0, out=f)  # exact (Sterbenz)
+    np.add(f, 2.0, out=s)
+    np.divide(f, s, out=s)
+    z = m  # s * s, in the mantissa's memory
+    np.multiply(s, s, out=z)
+    # R = z (Lg1 + z (Lg2 + ... + z Lg7)), by Horner's rule.
+    np.multiply(z, _LG[6], out=acc)
+    for c in _LG[5::-1]:
+        np.add(acc, c, out=acc)
+        np.multiply(acc, z, out=acc)
+    # log(1 + f) = f - (hfsq - s (hfsq + R)), hfsq = f * f / 2; k ln 2 in two parts.
+    hfsq = z
+    np.multiply(f, f, out=hfsq)
+    np.multiply(hfsq, 0.5, out=hfsq)
+    np.add(acc, hfsq, out=acc)
+    np.multiply(acc, s, out=acc)
+    np.multiply(k, _LN2_LO, out=s)
+    np.add(acc, s, out=acc)
+    np.subtract(hfsq, acc, out=acc)
+    np.subtract(acc, f, out=acc)
+    np.multiply(k, _LN2_HI, out=out)
+    np.subtract(out, acc, out=out)
+    return out
+
+
+# fdlibm k_sin.c and k_cos.c: minimax on [-pi/4, pi/4], errors below 2**-58.
+_S = (
+    -1.66666666666666324348e-01,
+    8.33333333332248946124e-03,
+    -1.98412698298579493134e-04,
+    2.75573137070700676789e-06,
+    -2.50507602534068634195e-08,
+    1.58969099521155010221e-10,
+)
+_C = (
+    4.16666666666666019037e-02,
+    -1.38888888888741095749e-03,
+    2.48015872894767294178e-05,
+    -2.75573143513906633035e-07,
+    2.08757232129817482790e-09,
+    -1.13596475577881948265e-11,
+)
+_TWO_PI = 2.0 * math.pi
+_U1, _U2, _U3, _U62 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(62)
+
+
+def sincos(k: U64Array, bits: int, cos_out: F64Array, sin_out: F64Array, scratch: Scratch) -> None:
+    """The cosine and sine of ``2 pi k / 2**bits`` for angle words ``0 <= k < 2**bits``.
+
+    ``bits`` is at most 53. The angle is ``(q + y) pi / 2`` with quadrant
+    ``q`` and ``y`` in ``[-1/2, 1/2)``, both exact from ``k`` by integer
+    operations; ``x = fl(y pi / 2)`` and fdlibm's kernels give ``cos x`` and
+    ``sin x``, which the quadrant swaps and negates. ``k`` is overwritten.
+    """
+    n = k.size
+    eighth = 1 << (bits - 3)
+    x = scratch.get("sc_x", np.float64, n)
+    z = scratch.get("sc_z", np.float64, n)
+    acc = scratch.get("sc_acc", np.float64, n)
+    np.add(k, np.uint64(eighth), out=k)  # < 2**54: no wrap
+    np.bitwise_and(k, np.uint64(2 * eighth - 1), out=z.view(np.uint64))
+    np.multiply(z.view(np.uint64), 1.0, out=x, casting="unsafe")  # exact: < 2**53
+    np.subtract(x, float(eighth), out=x)
+    np.multiply(x, _TWO_PI * 2.0**-bits, out=x)  # |x| <= pi/4
+    np.right_shift(k, np.uint64(bits - 2), out=k)
+    np.bitwise_and(k, _U3, out=k)  # the quadrant q
+    np.multiply(x, x, out=z)
+    # sin x = x + x z (S1 + z (S2 + ... + z S6))
+    np.multiply(z, _S[5], out=acc)
+    for c in _S[4:0:-1]:
+        np.add(acc, c, out=acc)
+        np.multiply(acc, z, out=acc)
+    np.add(acc, _S[0], out=acc)
+    np.multiply(acc, z, out=acc)
+    np.multiply(acc, x, out=acc)
+    np.add(acc, x, out=sin_out)
+    # cos x = w + (((1 - w) - z/2) + z r), w = 1 - z/2, r = z (C1 + ... + z C6)
+    np.multiply(z, _C[5], out=acc)
+    for c in _C[4::-1]:
+        np.add(acc, c, out=acc)
+        np.multiply(acc, z, out=acc)
+    np.multiply(acc, z, out=acc)  # z r
+    hz = z
+    np.multiply(z, 0.5, out=hz)
+    w = x
+    np.subtract(1.0, hz, out=w)
+    np.subtract(1.0, w, out=cos_out)
+    np.subtract(cos_out, hz, out=cos_out)
+    np.add(cos_out, acc, out=cos_out)
+    np.add(cos_out, w, out=cos_out)
+    # Quadrants: q=1 (-s, c), q=2 (-c, -s), q=3 (s, -c).
+    odd = scratch.get("sc_odd", np.bool_, n)
+    np.bitwise_and(k, _U1, out=odd, casting="unsafe")
+    np.copyto(acc, cos_out)
+    np.copyto(cos_out, sin_out, where=odd)
+    np.copyto(sin_out, acc, where=odd)
+    sign = z.view(np.uint64)
+    np.bitwise_and(k, _U2, out=sign)
+    np.left_shift(sign, _U62, out=sign)
+    np.bitwise_xor(sin_out.view(np.uint64), sign, out=sin_out.view(np.uint64))
+    np.add(k, _U1, out=k)
+    np.bitwise_and(k, _U2, out=k)
+    np.left_shift(k, _U62, out=k)
+    np.bitwise_xor(cos_out.view(np.uint64), k, out=cos_out.view(np.uint64))
