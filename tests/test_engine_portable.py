@@ -1,0 +1,59 @@
+"""The portable float functions: numpy's uniforms from raw words, and the accuracy of log and
+sincos against numpy's (measured errors quoted in docs/engine.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from paraminit.engine.portable import log, sincos, uniform_from_raw
+from paraminit.engine.streams import Scratch
+
+PI = np.longdouble("3.14159265358979323846264338327950288")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["philox", "sfc64"])
+def test_uniforms_are_numpys_generator_random_bit_for_bit(dtype: type, name: str) -> None:
+    def make() -> np.random.BitGenerator:
+        return np.random.Philox(key=5) if name == "philox" else np.random.SFC64(7)
+
+    words = 1001 if dtype is np.float64 else 501
+    expected = np.random.Generator(make()).random(1001, dtype=dtype)
+    got = uniform_from_raw(make().random_raw(words), np.empty(1001, dtype))
+    assert np.array_equal(got, expected)
+
+
+def test_log_is_within_one_ulp() -> None:
+    g = np.random.Generator(np.random.SFC64(1))
+    n = 1 << 18
+    x = np.concatenate(
+        [
+            (g.integers(0, 2**32, n) + 0.5) * 2**-32,  # the float32 radius path
+            1.0 - g.random(n),  # the float64 radius path
+            np.geomspace(2.0**-85, 1.0, n),
+            [1.0, 0.5, 2.0**-85, np.nextafter(1.0, 0.0)],
+        ]
+    )
+    exact = np.log(x.astype(np.longdouble))
+    got = log(x.copy(), np.empty_like(x), Scratch())
+    ulps = np.abs((got - exact) / np.spacing(np.abs(exact).astype(np.float64)))
+    assert float(np.nanmax(np.where(exact == 0, 0, ulps))) < 1.0
+    assert got[-4] == 0.0
+
+
+@pytest.mark.parametrize("bits", [32, 53])
+def test_sincos_is_within_two_to_the_minus_52_of_the_exact_angle(bits: int) -> None:
+    g = np.random.Generator(np.random.SFC64(2))
+    n = 1 << 18
+    k = g.integers(0, 2**bits, n, dtype=np.uint64)
+    quarter = 1 << (bits - 2)
+    k[:6] = [0, 1, quarter, 2 * quarter, 3 * quarter, 4 * quarter - 1]
+    angle = k.astype(np.longdouble) * (2 * PI / np.longdouble(2) ** bits)
+    cos, sin = np.empty(n), np.empty(n)
+    sincos(k.copy(), bits, cos, sin, Scratch())
+    assert float(np.abs(cos - np.cos(angle)).max()) < 2.0**-52
+    assert float(np.abs(sin - np.sin(angle)).max()) < 2.0**-52
+    assert list(cos[:5]) == [1.0, 1.0, 0.0, -1.0, 0.0]
+    assert list(np.abs(sin[:5])) == [0.0, float(sin[1]), 1.0, 0.0, 1.0]
+    assert np.all(np.hypot(cos, sin) <= 1.0 + 2.0**-52)
