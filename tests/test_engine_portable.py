@@ -42,18 +42,21 @@ def test_log_is_within_one_ulp() -> None:
     assert got[-4] == 0.0
 
 
-@pytest.mark.parametrize("bits", [32, 53])
-def test_sincos_is_within_two_to_the_minus_52_of_the_exact_angle(bits: int) -> None:
+@pytest.mark.parametrize(("dtype", "bound"), [(np.float32, 2.0**-23), (np.float64, 2.0**-52)])
+def test_sincos_is_close_to_the_exact_angles_cosine_and_sine(dtype: type, bound: float) -> None:
+    # float32: 32-bit words, float32 arithmetic; float64: 53-bit words. Measured
+    # errors: 1.5 2**-24 and 1.26 2**-53 (absolute, against the exact angle).
+    bits, word = (32, np.uint32) if dtype is np.float32 else (53, np.uint64)
     g = np.random.Generator(np.random.SFC64(2))
     n = 1 << 18
-    k = g.integers(0, 2**bits, n, dtype=np.uint64)
+    k = g.integers(0, 2**bits, n, dtype=np.uint64).astype(word)
     quarter = 1 << (bits - 2)
     k[:6] = [0, 1, quarter, 2 * quarter, 3 * quarter, 4 * quarter - 1]
     angle = k.astype(np.longdouble) * (2 * PI / np.longdouble(2) ** bits)
-    cos, sin = np.empty(n), np.empty(n)
-    sincos(k.copy(), bits, cos, sin, Scratch())
-    assert float(np.abs(cos - np.cos(angle)).max()) < 2.0**-52
-    assert float(np.abs(sin - np.sin(angle)).max()) < 2.0**-52
+    cos, sin = np.empty(n, dtype), np.empty(n, dtype)
+    sincos(k.copy(), cos, sin, Scratch())
+    assert float(np.abs(cos - np.cos(angle)).max()) < bound
+    assert float(np.abs(sin - np.sin(angle)).max()) < bound
     assert list(cos[:5]) == [1.0, 1.0, 0.0, -1.0, 0.0]
     assert list(np.abs(sin[:5])) == [0.0, float(sin[1]), 1.0, 0.0, 1.0]
-    assert np.all(np.hypot(cos, sin) <= 1.0 + 2.0**-52)
+    assert np.all(np.abs(cos) <= 1.0) and np.all(np.abs(sin) <= 1.0)

@@ -71,16 +71,16 @@ def standard_normal_bulk(
     n = buf.size if spare is None else buf.size + spare.size
     m = (n + 1) // 2
     raw = g.bit_generator.random_raw
+    work = buf.dtype
     u = scratch.get("bm_u", F64, m)
-    if buf.dtype == F64:
+    if work == F64:
         uniform_from_raw(raw(m), u)
         np.subtract(1.0, u, out=u)
         angle: Any = raw(m)
         np.right_shift(angle, _U11, out=angle)
-        bits = 53
+        radius = log(u, u, scratch)
     else:
-        words = raw(m)
-        halves = words32(words)
+        halves = words32(raw(m))
         k = halves[0::2]
         np.add(k, 0.5, out=u)
         if u.min() < _TAIL_WORDS:  # ~0.2 % of blocks; a min is cheaper than a search
@@ -89,19 +89,20 @@ def standard_normal_bulk(
             np.right_shift(fresh, _U12, out=fresh)
             u[tail] = k[tail] + (fresh * 2.0**-52 + 2.0**-53)
         np.multiply(u, _TWO_POW_M32, out=u)
-        angle = scratch.get("bm_k", np.uint64, m)
+        angle = scratch.get("bm_k", np.uint32, m)
         angle[...] = halves[1::2]
-        bits = 32
-    radius = log(u, u, scratch)
+        radius = scratch.get("bm_r", work, m)
+        log(u, u, scratch, short=True)
+        radius[...] = u  # rounded once to float32
     np.multiply(radius, -2.0, out=radius)
     np.sqrt(radius, out=radius)
-    cos, sin = scratch.get("bm_cos", F64, m), scratch.get("bm_sin", F64, m)
-    sincos(angle, bits, cos, sin, scratch)
-    np.multiply(cos, radius, out=buf[:m], casting="same_kind")
+    cos, sin = scratch.get("bm_cos", work, m), scratch.get("bm_sin", work, m)
+    sincos(angle, cos, sin, scratch)
+    np.multiply(cos, radius, out=buf[:m])
     n_sines = buf.size - m
-    np.multiply(sin[:n_sines], radius[:n_sines], out=buf[m:], casting="same_kind")
+    np.multiply(sin[:n_sines], radius[:n_sines], out=buf[m:])
     if spare is not None:
-        np.multiply(sin[n_sines : n - m], radius[n_sines : n - m], out=spare, casting="same_kind")
+        np.multiply(sin[n_sines : n - m], radius[n_sines : n - m], out=spare)
     return radius
 
 
