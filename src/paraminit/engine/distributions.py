@@ -53,8 +53,8 @@ def standard_normal_bulk(
     cosines fill the first half of ``buf`` (``m = ceil(n / 2)`` values), sines
     the rest. With ``spare`` (no longer than ``buf``), the same for the ``n``
     values of ``buf`` followed by ``spare``, without a buffer that holds both.
-    Returns the radii ``r`` (``m`` float64 values, a scratch buffer valid until
-    the next call): value ``j`` and value ``j + m`` are ``r[j]`` times a cosine
+    Returns the radii ``r`` (``m`` values of ``buf``'s dtype, a scratch buffer
+    valid until the next call): value ``j`` and value ``j + m`` are ``r[j]`` times a cosine
     and a sine, so neither exceeds ``r[j]`` in magnitude.
 
     Only raw words of ``g``'s bit generator and the portable :func:`.portable.log`
@@ -65,8 +65,9 @@ def standard_normal_bulk(
     beyond 5.8 sigma) get ``u = (k + w) 2**-32`` with a fresh 53-bit ``w`` in
     ``(0, 1)``, so the tail is exact down to ``u ~ 2**-85`` (13 sigma) instead of
     stopping at 6.7 sigma. float64: ``m`` words give ``u = 1 - (w >> 11) 2**-53``
-    in ``(0, 1]``, ``m`` more the angles' 53-bit words ``w >> 11``. The products
-    ``r cos t`` are rounded once to the dtype from float64.
+    in ``(0, 1]``, ``m`` more the angles' 53-bit words ``w >> 11``. ``log``
+    runs in float64 for both; float32 rounds ``-2 log u`` to float32 and takes
+    ``sqrt``, ``cos``, ``sin`` and the products in float32.
     """
     n = buf.size if spare is None else buf.size + spare.size
     m = (n + 1) // 2
