@@ -223,7 +223,8 @@ class TruncatedNormal(Distribution):
         log(x, x, scratch)
         x /= -lam
         x += lo
-        x[(log_v > -((x - lam) ** 2) / 2) | (x > hi)] = np.nan
+        d = x - lam
+        x[(log_v > -(d * d) / 2) | (x > hi)] = np.nan
         return -x if flip else x
 
     def _fill_by_normal(
