@@ -211,27 +211,26 @@ def test_truncated_normal_gives_the_same_bits_on_one_and_several_threads(
 
 
 class _Words:
-    """A stand-in generator: fixed raw words, fixed fresh uniforms."""
+    """A stand-in generator: each ``random_raw`` call returns the next list of raw words."""
 
-    def __init__(self, words: list[int], fresh: float) -> None:
+    def __init__(self, *calls: list[int]) -> None:
         self.bit_generator = self
-        self.words = np.array(words, dtype=np.uint64)
-        self.fresh = fresh
+        self.calls = [np.array(words, dtype=np.uint64) for words in calls]
 
     def random_raw(self, size: int) -> np.ndarray[Any, Any]:
-        return self.words[:size].copy()
-
-    def random(self, size: int) -> np.ndarray[Any, Any]:
-        return np.full(size, self.fresh)
+        words = self.calls.pop(0)
+        assert words.size == size
+        return words
 
 
 def test_box_muller_refines_the_far_tail() -> None:
     # Pair 0: radius word 0 (the far tail), angle word 0 -> cos = 1, sin = 0.
     # Pair 1: radius word 2**31 (u = 1/2), angle word 2**30 (a quarter turn).
+    # The tail's fresh word 2**62 gives w = 2**50 2**-52 + 2**-53 = 1/4 + 2**-53.
     words = [0, (1 << 30) << 32 | (1 << 31)]
     buf = np.empty(4, np.float32)
-    standard_normal_bulk(_Words(words, 0.25), buf, Scratch())  # type: ignore[arg-type]
-    far = np.sqrt(-2 * np.log(0.25 * 2.0**-32))  # u = (0 + 0.25) 2**-32, not 2**-33
+    standard_normal_bulk(_Words(words, [1 << 62]), buf, Scratch())  # type: ignore[arg-type]
+    far = np.sqrt(-2 * np.log(0.25 * 2.0**-32))  # u = (0 + 1/4) 2**-32, not 2**-33
     middle = np.sqrt(-2 * np.log((2**31 + 0.5) * 2.0**-32))
     np.testing.assert_allclose(buf, [far, middle * np.cos(np.pi / 2), 0.0, middle], atol=1e-6)
     assert buf[0] > 6.7  # beyond what a plain 32-bit radius can reach

@@ -6,6 +6,8 @@ Its modules, bottom-up (each imports only those above it in this list):
 * :mod:`.threads`: the thread count and pool;
 * :mod:`.streams`: the keyed bit generator of each block, scratch buffers;
 * :mod:`.floats`: the work dtype, rounding to a dtype, searching by ulps;
+* :mod:`.portable`: uniforms from raw words, ``log`` and ``sincos`` from
+  correctly rounded operations only, so values are the same on every CPU;
 * :mod:`.distributions`, :mod:`.truncated`: uniform, normal (Box-Muller) and
   truncated normal, each with its own law (``moments``, ``pdf``);
 * :mod:`.blocks`: :func:`fill` and :func:`fill_region` over blocks of the
@@ -27,10 +29,16 @@ from .streams import BLOCK_SIZE, SMALL_SIZE
 from .threads import get_num_threads, set_num_threads
 from .truncated import TruncatedNormal
 
+#: Which values a (seed, distribution, shape, dtype) gives. Golden digests
+#: (tests/golden/) pin every version's values; a change of values is a new
+#: version, and the registered ``.vN`` names keep the values they had.
+STREAM_VERSION = 1
+
 __all__ = [
     "BLOCK_SIZE",
     "MAX_SEED",
     "SMALL_SIZE",
+    "STREAM_VERSION",
     "Distribution",
     "Normal",
     "TruncatedNormal",

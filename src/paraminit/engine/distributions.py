@@ -1,8 +1,8 @@
 """The distributions the engine fills blocks from: uniform and normal, Box-Muller, the normal law.
 
-A distribution turns a block's generator into values (``fill_block`` with numpy's
-own samplers for small arrays, ``fill_bulk`` from raw words for the blocks of
-large ones) and describes its own law (``kind``, ``moments``, ``pdf``,
+A distribution turns a block's generator into values from its raw words only
+(``fill_block`` for small arrays, ``fill_bulk`` for the blocks of large ones;
+see :mod:`.portable`) and describes its own law (``kind``, ``moments``, ``pdf``,
 ``parameters``), so a consumer asks the distribution instead of knowing its class.
 It sees only the generator and the thread's scratch buffers, never the streams.
 The truncated normal lives in :mod:`.truncated`.
@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from ..contract import FloatArray
 from .floats import F32, F64, float_key, last_key, of_key, round_up, work_dtype
+from .portable import log, sincos, uniform_from_raw, words32
 from .streams import Scratch
 
 __all__ = [
@@ -34,8 +35,8 @@ __all__ = [
     "standard_normal_bulk",
 ]
 
-_TWO_PI = 2.0 * math.pi
 _TWO_POW_M32 = 2.0**-32
+_U11, _U12 = np.uint64(11), np.uint64(12)
 # Radius words below this are refined with 53 more bits (see standard_normal_bulk).
 _TAIL_WORDS = 1 << 8
 
@@ -48,59 +49,61 @@ def standard_normal_bulk(
 ) -> FloatArray:
     """Fill the 1-D contiguous ``buf`` (float32 or float64) with N(0, 1) by Box-Muller.
 
-    Pairs ``(r cos t, r sin t)``, ``r = sqrt(-2 log u)``, ``t = 2 pi v``; cosines
-    fill the first half of ``buf`` (``m = ceil(n / 2)`` values), sines the rest.
-    With ``spare`` (no longer than ``buf``), the same for the ``n`` values of
-    ``buf`` followed by ``spare``, without a buffer that holds both. Returns the
-    radii ``r`` (``m`` values, a scratch buffer valid until the next call): value
-    ``j`` and value ``j + m`` are ``r[j]`` times a cosine and a sine, so neither
-    exceeds ``r[j]`` in magnitude by more than the rounding of ``cos``.
+    Pairs ``(r cos t, r sin t)``, ``r = sqrt(-2 log u)``, ``t = 2 pi k / 2**bits``;
+    cosines fill the first half of ``buf`` (``m = ceil(n / 2)`` values), sines
+    the rest. With ``spare`` (no longer than ``buf``), the same for the ``n``
+    values of ``buf`` followed by ``spare``, without a buffer that holds both.
+    Returns the radii ``r`` (``m`` values of ``buf``'s dtype, a scratch buffer
+    valid until the next call): value ``j`` and value ``j + m`` are ``r[j]`` times a cosine
+    and a sine, so neither exceeds ``r[j]`` in magnitude.
 
-    float32: one raw 64-bit draw per pair (numpy's per-value sampler overhead
-    is what costs, not the bits). Its low 32-bit word ``k`` gives
-    ``u = (k + 1/2) 2**-32``, its high word the angle. ``log`` runs in float64,
-    so ``u`` keeps all 32 bits at both ends; the rare pairs with ``k < 2**8``
-    (``u < 2**-24``, the tail beyond 5.8 sigma) get ``u = (k + w) 2**-32`` with a
-    fresh 53-bit ``w``, so the tail is exact down to ``u ~ 2**-85`` (13 sigma)
-    instead of stopping at 6.7 sigma. float64: ``u`` and ``v`` are two 53-bit
-    uniforms.
+    Only raw words of ``g``'s bit generator and the portable :func:`.portable.log`
+    and :func:`.portable.sincos` make the values, so they are the same on every
+    CPU and numpy version. float32: one raw 64-bit draw per pair, its low 32-bit
+    word ``k`` gives ``u = (k + 1/2) 2**-32`` and its high word the angle
+    (``bits = 32``); the rare pairs with ``k < 2**8`` (``u < 2**-24``, the tail
+    beyond 5.8 sigma) get ``u = (k + w) 2**-32`` with a fresh 53-bit ``w`` in
+    ``(0, 1)``, so the tail is exact down to ``u ~ 2**-85`` (13 sigma) instead of
+    stopping at 6.7 sigma. float64: ``m`` words give ``u = 1 - (w >> 11) 2**-53``
+    in ``(0, 1]``, ``m`` more the angles' 53-bit words ``w >> 11``. ``log``
+    runs in float64 for both; float32 rounds ``-2 log u`` to float32 and takes
+    ``sqrt``, ``cos``, ``sin`` and the products in float32.
     """
     n = buf.size if spare is None else buf.size + spare.size
     m = (n + 1) // 2
+    raw = g.bit_generator.random_raw
     work = buf.dtype
     u = scratch.get("bm_u", F64, m)
     if work == F64:
-        g.random(out=u)
-        np.subtract(1.0, u, out=u)  # (0, 1]
-        np.log(u, out=u)
-        radius = u
-        np.multiply(radius, -2.0, out=radius)
-        angle = scratch.get("bm_t", work, m)
-        g.random(out=angle)
-        np.multiply(angle, _TWO_PI, out=angle)
+        uniform_from_raw(raw(m), u)
+        np.subtract(1.0, u, out=u)
+        angle: Any = raw(m)
+        np.right_shift(angle, _U11, out=angle)
+        radius = log(u, u, scratch)
     else:
-        words = g.bit_generator.random_raw(m).view(np.uint32)
-        k, high = words[0::2], words[1::2]  # low and high words (little-endian)
+        halves = words32(raw(m))
+        k = halves[0::2]
         np.add(k, 0.5, out=u)
         if u.min() < _TAIL_WORDS:  # ~0.2 % of blocks; a min is cheaper than a search
             tail = np.flatnonzero(u < _TAIL_WORDS)
-            u[tail] = k[tail] + g.random(tail.size)
+            fresh = raw(tail.size)
+            np.right_shift(fresh, _U12, out=fresh)
+            u[tail] = k[tail] + (fresh * 2.0**-52 + 2.0**-53)
         np.multiply(u, _TWO_POW_M32, out=u)
-        np.log(u, out=u)
+        angle = scratch.get("bm_k", np.uint32, m)
+        angle[...] = halves[1::2]
         radius = scratch.get("bm_r", work, m)
-        np.multiply(u, -2.0, out=radius, casting="unsafe")
-        angle = scratch.get("bm_t", work, m)
-        np.multiply(high, np.float32(_TWO_PI * _TWO_POW_M32), out=angle, dtype=np.float32)
+        log(u, u, scratch, short=True)
+        radius[...] = u  # rounded once to float32
+    np.multiply(radius, -2.0, out=radius)
     np.sqrt(radius, out=radius)
-    head, sines = buf[:m], buf[m:]
-    np.cos(angle, out=head)
-    np.multiply(head, radius, head)
-    n_sines = sines.size
-    np.sin(angle[:n_sines], out=sines)
-    np.multiply(sines, radius[:n_sines], sines)
+    cos, sin = scratch.get("bm_cos", work, m), scratch.get("bm_sin", work, m)
+    sincos(angle, cos, sin, scratch)
+    np.multiply(cos, radius, out=buf[:m])
+    n_sines = buf.size - m
+    np.multiply(sin[:n_sines], radius[:n_sines], out=buf[m:])
     if spare is not None:
-        np.sin(angle[n_sines : n - m], out=spare)
-        np.multiply(spare, radius[n_sines : n - m], spare)
+        np.multiply(sin[n_sines : n - m], radius[n_sines : n - m], out=spare)
     return radius
 
 
@@ -149,7 +152,8 @@ class Distribution:
     """A distribution the engine can fill blocks from, and that describes its own law.
 
     ``fill_block(g, target, scratch)`` fills the 1-D C-contiguous ``target`` (any
-    float dtype) from ``g`` with numpy's own samplers; small arrays use it.
+    float dtype) from the raw words of ``g``'s bit generator (never a ``Generator``
+    sampler: NEP 19 does not freeze those); small arrays use it.
     ``fill_bulk`` is the same for blocks of large arrays, where ``g`` is a fast
     SFC64 generator; it defaults to ``fill_block``. Both must consume ``g``
     deterministically: the values are a function of ``g``'s state and
@@ -219,7 +223,6 @@ class UniformParams(NamedTuple):
     clamp_lo: Any  # a floor to clamp to in the array's dtype, or None
     clamp_hi: Any  # a ceiling to clamp to, or None
     scale24: Any  # scale 2**-24 when exact (the float32 bulk path), or None
-    work_type: Any  # work.type, for Generator.random
 
 
 class NormalParams(NamedTuple):
@@ -293,9 +296,7 @@ class Uniform(Distribution):
                 clamp_hi = below_hi if top > below_hi else None
                 clamp_lo = t(self.lo) if bottom < t(self.lo) else None
             params = tuple(
-                UniformParams(
-                    work, as_0d(scale), as_0d(lo), clamp_lo, clamp_hi, _scale24(scale), work.type
-                )
+                UniformParams(work, as_0d(scale), as_0d(lo), clamp_lo, clamp_hi, _scale24(scale))
             )
             remember(_UNIFORM_PARAMS, key, params)
         return params
@@ -328,10 +329,11 @@ class Uniform(Distribution):
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         # UniformParams' fields, unpacked at once: this runs on every small call.
-        work, scale, lo, clamp_lo, clamp_hi, _, work_type = self._cached(target.dtype)
+        work, scale, lo, clamp_lo, clamp_hi, _ = self._cached(target.dtype)
         # Builtin dtypes are singletons: ``is`` is the cheap test (a miss is only slower).
-        buf = target if target.dtype is work else scratch.get("work", work, target.size)
-        g.random(None, work_type, buf)  # positional: cheaper for small arrays
+        n = target.size
+        buf = target if target.dtype is work else scratch.get("work", work, n)
+        uniform_from_raw(g.bit_generator.random_raw(n if work is F64 else (n + 1) // 2), buf)
         np.multiply(buf, scale, buf)
         np.add(buf, lo, buf)
         if buf is not target or clamp_hi is not None or clamp_lo is not None:
@@ -341,7 +343,7 @@ class Uniform(Distribution):
         """float32: ``u = (w >> 8) 2**-24`` (numpy's own float32 rule) from raw 64-bit
         draws split into two 32-bit words ``w``; one raw draw per two values costs
         less than numpy's per-value float32 sampler. float64: as ``fill_block``."""
-        work, _, lo, clamp_lo, clamp_hi, scale24, _ = self._cached(target.dtype)
+        work, _, lo, clamp_lo, clamp_hi, scale24 = self._cached(target.dtype)
         if work is not F32 or scale24 is None:
             self.fill_block(g, target, scratch)
             return
@@ -400,22 +402,11 @@ class Normal(Distribution):
             remember(_NORMAL_PARAMS, key, params)
         return params
 
-    def _fill(
-        self, g: np.random.Generator, target: FloatArray, scratch: Scratch, bulk: bool
-    ) -> None:
+    def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         work, std, mean = self._cached(target.dtype)  # NormalParams' fields
         buf = target if target.dtype is work else scratch.get("work", work, target.size)
-        if bulk:
-            standard_normal_bulk(g, buf, scratch)
-        else:
-            g.standard_normal(out=buf, dtype=work.type)
+        standard_normal_bulk(g, buf, scratch)
         np.multiply(buf, std, buf)
         np.add(buf, mean, buf)
         if buf is not target:
             target[...] = buf
-
-    def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
-        self._fill(g, target, scratch, bulk=False)
-
-    def fill_bulk(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
-        self._fill(g, target, scratch, bulk=True)

@@ -20,6 +20,7 @@ from .distributions import (
     standard_normal_bulk,
 )
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
+from .portable import log, uniform_from_raw
 from .streams import Scratch
 
 __all__ = ["StandardBounds", "TruncatedNormal", "TruncatedParams"]
@@ -184,22 +185,14 @@ class TruncatedNormal(Distribution):
     # ----------------------------------------------------------------- filling
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
-        self._fill(g, target, scratch, bulk=False)
-
-    def fill_bulk(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
-        self._fill(g, target, scratch, bulk=True)
-
-    def _fill(
-        self, g: np.random.Generator, target: FloatArray, scratch: Scratch, bulk: bool
-    ) -> None:
         params = self.params_for(target.dtype)
         if params.standard is not None:
-            self._fill_by_normal(g, target, scratch, bulk, params, params.standard)
+            self._fill_by_normal(g, target, scratch, params, params.standard)
             return
         work, std, mean, lo_d, hi_d = params.work, params.std, params.mean, params.lo, params.hi
         pending = np.arange(target.size)
         while pending.size:
-            z = self._draw(g, pending.size, work.type, params.proposal)
+            z = self._draw(g, pending.size, scratch, params.proposal).astype(work)
             z *= std
             z += mean
             values = z.astype(target.dtype, copy=False)
@@ -207,26 +200,31 @@ class TruncatedNormal(Distribution):
             target[pending[ok]] = values[ok]
             pending = pending[~ok]
 
-    def _draw(self, g: np.random.Generator, n: int, work: Any, proposal: str) -> FloatArray:
-        """``n`` standardized candidates (rejected ones are NaN)."""
+    def _draw(self, g: np.random.Generator, n: int, scratch: Scratch, proposal: str) -> FloatArray:
+        """``n`` standardized float64 candidates (rejected ones are NaN).
+
+        Uniforms ``u`` in ``(0, 1]`` from raw words; a test ``v <= exp(t)`` is
+        ``log(v) <= t`` and an exponential is ``-log(u)``, with the portable
+        :func:`.portable.log`, so no libm function decides a value.
+        """
         alpha, beta = self._standardized()
+        x = _open_uniform(g, n)
+        log_v = log(_open_uniform(g, n), np.empty(n), scratch)
         if proposal == "uniform":
-            x = g.random(n, dtype=work)
             x *= beta - alpha
             x += alpha
             peak = 0.0 if alpha <= 0 <= beta else min(alpha * alpha, beta * beta)
-            accept = g.random(n, dtype=work) <= np.exp((peak - x * x) / 2)
-            x[~accept] = np.nan
+            x[log_v > (peak - x * x) / 2] = np.nan
             return x
         # Far tail on one side: work on [lo, hi] with lo > 0 and mirror if needed.
         flip = beta <= 0
         lo, hi = (-beta, -alpha) if flip else (alpha, beta)
         lam = (lo + math.sqrt(lo * lo + 4.0)) / 2.0
-        x = g.standard_exponential(n, dtype=work)
-        x /= lam
+        log(x, x, scratch)
+        x /= -lam
         x += lo
-        accept = (g.random(n, dtype=work) <= np.exp(-((x - lam) ** 2) / 2)) & (x <= hi)
-        x[~accept] = np.nan
+        d = x - lam
+        x[(log_v > -(d * d) / 2) | (x > hi)] = np.nan
         return -x if flip else x
 
     def _fill_by_normal(
@@ -234,7 +232,6 @@ class TruncatedNormal(Distribution):
         g: np.random.Generator,
         target: FloatArray,
         scratch: Scratch,
-        bulk: bool,
         params: TruncatedParams,
         bounds: StandardBounds,
     ) -> None:
@@ -257,10 +254,7 @@ class TruncatedNormal(Distribution):
         spares += (n + spares) & 1
         spare = scratch.get("tn_spare", work, spares)
         radius = None
-        if not bulk:
-            g.standard_normal(out=buf, dtype=work.type)
-            g.standard_normal(out=spare, dtype=work.type)
-        elif spares <= n:  # one Box-Muller call: the spares are its last sines
+        if spares <= n:  # one Box-Muller call: the spares are its last sines
             radius = standard_normal_bulk(g, buf, scratch, spare)
         else:
             standard_normal_bulk(g, buf, scratch)
@@ -268,7 +262,7 @@ class TruncatedNormal(Distribution):
         if radius is not None and bounds.screen is not None and not scratch.shared:
             bad = self._screened_outside(buf, radius, bounds, (n + spares) // 2)
             if bad.size:
-                good = self._good_spares(g, spare, bad.size, scratch, bulk, work, bounds)
+                good = self._good_spares(g, spare, bad.size, scratch, work, bounds)
                 buf[bad] = good[: bad.size]
         else:
             # The same values by fewer numpy calls: np.place fills the draws
@@ -278,9 +272,7 @@ class TruncatedNormal(Distribution):
             outside = _outside(buf, bounds)
             count = int(np.count_nonzero(outside))
             if count:
-                np.place(
-                    buf, outside, self._good_spares(g, spare, count, scratch, bulk, work, bounds)
-                )
+                np.place(buf, outside, self._good_spares(g, spare, count, scratch, work, bounds))
         np.multiply(buf, params.std, buf)
         np.add(buf, params.mean, buf)
         if buf is not target:
@@ -313,7 +305,6 @@ class TruncatedNormal(Distribution):
         spare: FloatArray,
         count: int,
         scratch: Scratch,
-        bulk: bool,
         work: np.dtype[Any],
         bounds: StandardBounds,
     ) -> FloatArray:
@@ -322,12 +313,17 @@ class TruncatedNormal(Distribution):
         good: FloatArray = spare[_inside(spare, bounds)]
         while good.size < count:
             more = scratch.get("tn_more", work, 2 * (count - good.size) + 64)
-            if bulk:
-                standard_normal_bulk(g, more, scratch)
-            else:
-                g.standard_normal(out=more, dtype=work.type)
+            standard_normal_bulk(g, more, scratch)
             good = np.concatenate((good, more[_inside(more, bounds)]))
         return good
+
+
+def _open_uniform(g: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
+    """``n`` float64 uniforms in ``(0, 1]``: ``1 - (w >> 11) 2**-53`` of raw words ``w``."""
+    u = np.empty(n)
+    uniform_from_raw(g.bit_generator.random_raw(n), u)
+    np.subtract(1.0, u, out=u)
+    return u
 
 
 def _inside(values: FloatArray, bounds: StandardBounds) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..build import BuildPlan, Model, ParamInfo, plan
+from ..engine import STREAM_VERSION
 from .formats import (
     CHUNK_BYTES,
     Source,
@@ -57,10 +58,6 @@ __all__ = [
     "write_params",
 ]
 
-#: The engine's stream version: which bits a (seed, initializer, shape, dtype) gives.
-#: Defined here until the engine owns the constant; a change of the engine's
-#: streams must raise it, and ``verify`` refuses files of another version.
-STREAM_VERSION = 1
 
 EXIT_IDENTICAL, EXIT_NO_PROVENANCE, EXIT_DIFFERENT = 0, 1, 4
 FLOAT_DTYPES = ("float16", "float32", "float64")
