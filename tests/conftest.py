@@ -54,8 +54,15 @@ def cluster() -> Iterator[Any]:
     """A ``distributed.Client`` of two worker processes on this machine, one thread each."""
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
     with (
+        # Loopback only, and a free port for the scheduler's HTTP server: its default
+        # (8787) may be taken by another cluster on this machine, and the warning
+        # that it moved is an error under this suite's filterwarnings.
         distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
         ) as local,
         distributed.Client(local) as client,
     ):

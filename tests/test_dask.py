@@ -120,7 +120,7 @@ def test_seed_none_draws_one_seed_for_the_whole_array() -> None:
 
 
 def test_bad_arguments_are_refused_by_name() -> None:
-    with pytest.raises(TypeError, match="'dtype' must be float16, float32 or float64"):
+    with pytest.raises(TypeError, match="'dtype' must be float16, bfloat16, float32 or float64"):
         pdask.initialize(paraminit.uniform_init, (4, 4), seed=0, dtype="int32")
     with pytest.raises(ValueError, match="'shape' must not be negative"):
         pdask.initialize(paraminit.uniform_init, (4, -4), seed=0)

@@ -16,6 +16,7 @@ from .registry import (
     registry,
     seal_builtins,
 )
+from .serialize import to_config
 
 # Everything registered from here on is a plugin's or the user's, never a built-in.
 seal_builtins()
@@ -41,5 +42,6 @@ __all__ = [
     "registry",
     "set_num_threads",
     "set_seed",
+    "to_config",
 ]
 __all__ += initializers.__all__

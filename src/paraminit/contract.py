@@ -6,6 +6,12 @@ with an error that names the function, and returns the array to write into:
 ``data`` itself for ``inplace=True``, a fresh C-ordered array of the same shape
 and dtype otherwise. Values never depend on the memory order of ``out``: the
 engine addresses elements by their logical (C-order) index.
+
+bfloat16 (``ml_dtypes.bfloat16``, the optional extra ``bf16``) is accepted too:
+its values are the float32 values rounded to nearest even
+(``paraminit.regions.accepts_bfloat16`` computes them). The dtype is recognized
+by its name, and ``ml_dtypes`` is imported only once one is met, never by
+``import paraminit``.
 """
 
 from __future__ import annotations
@@ -32,19 +38,49 @@ class Initializer(Protocol):
 
 SUPPORTED_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _SUPPORTED = frozenset(SUPPORTED_DTYPES)  # a hash lookup: check_array runs on every call
+BFLOAT16 = "bfloat16"  # the name of ml_dtypes' dtype; the type itself is imported lazily
+_KINDS = "float16, bfloat16, float32 or float64"
+
+
+def is_bfloat16(dtype: np.dtype[Any]) -> bool:
+    """Whether ``dtype`` is ``ml_dtypes.bfloat16`` (by name: ``ml_dtypes`` is not imported)."""
+    return dtype.name == BFLOAT16 and dtype.kind == "V"
+
+
+def bfloat16_dtype() -> np.dtype[Any]:
+    """``ml_dtypes.bfloat16`` as a numpy dtype; imports ``ml_dtypes`` (the ``bf16`` extra)."""
+    try:
+        import ml_dtypes
+    except ImportError:  # pragma: no cover - the test extra installs ml_dtypes
+        raise ImportError(
+            "bfloat16 arrays need ml_dtypes; install it with: pip install 'paraminit[bf16]'"
+        ) from None
+    bfloat16: np.dtype[Any] = np.dtype(ml_dtypes.bfloat16)
+    return bfloat16
+
+
+def check_dtype(func_name: str, dtype: object) -> np.dtype[Any]:
+    """The dtype ``dtype`` names if initializers fill it (``"bfloat16"`` too), else TypeError."""
+    if isinstance(dtype, str) and dtype == BFLOAT16:
+        return bfloat16_dtype()
+    try:
+        found: np.dtype[Any] | None = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        found = None
+    if found is not None and (found in _SUPPORTED or is_bfloat16(found)):
+        return found
+    raise TypeError(f"{func_name}: 'dtype' must be {_KINDS}, got {dtype!r}")
 
 
 def check_array(func_name: str, data: object) -> FloatArray:
-    """Return ``data`` if it is a float16/32/64 numpy array, else raise ``TypeError``."""
+    """Return ``data`` if it is a float16/bfloat16/float32/float64 array, else ``TypeError``."""
     if not isinstance(data, np.ndarray):
         raise TypeError(
-            f"{func_name}: 'data' must be a numpy.ndarray of float16, float32 or float64, "
-            f"got {type(data).__name__}"
+            f"{func_name}: 'data' must be a numpy.ndarray of {_KINDS}, got {type(data).__name__}"
         )
-    if data.dtype not in _SUPPORTED:
+    if data.dtype not in _SUPPORTED and not is_bfloat16(data.dtype):
         raise TypeError(
-            f"{func_name}: 'data' has dtype {data.dtype}; initializers fill float16, "
-            "float32 or float64 arrays"
+            f"{func_name}: 'data' has dtype {data.dtype}; initializers fill {_KINDS} arrays"
         )
     return data
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from .contract import FloatArray
+from .contract import FloatArray, check_dtype
 from .engine import resolve_seed
 from .regions import distribution_of, initialize_region
 
@@ -124,7 +124,7 @@ def initialize(
     dk = _import_dask()  # not ``dask``: that name is the module type checkers see
     da = dk.array
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    dt = np.dtype(dtype)
+    dt = check_dtype("paraminit.dask.initialize", dtype)
     elementwise = is_elementwise(init, shape, dt)  # also checks shape and dtype
     seed = resolve_seed("paraminit.dask.initialize", seed)
     normalized = da.core.normalize_chunks(chunks, shape, dtype=dt)

@@ -22,7 +22,9 @@ array, post-processes its fill, writes a position-dependent pattern) raises
 :class:`ElementwiseError` naming it, instead of giving wrong region values.
 
 This module also holds the one answer to "what function is this, and does it
-take ``seed``/``inplace``?" (:func:`unwrap`, :func:`accepts`, :func:`takes_seed`).
+take ``seed``/``inplace``?" (:func:`unwrap`, :func:`accepts`, :func:`takes_seed`),
+and the one bfloat16 path (:func:`accepts_bfloat16`): every initializer's
+bfloat16 values are its float32 values rounded to nearest even.
 """
 
 from __future__ import annotations
@@ -30,18 +32,27 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from .contract import SUPPORTED_DTYPES, FloatArray, Initializer
+from .contract import (
+    SUPPORTED_DTYPES,
+    FloatArray,
+    Initializer,
+    check_dtype,
+    is_bfloat16,
+    prepare_output,
+)
 from .engine.blocks import fill_region, normalize_region
 from .engine.distributions import Distribution
 
 __all__ = [
+    "BFLOAT16_CHUNK",
     "ElementwiseError",
     "accepts",
+    "accepts_bfloat16",
     "distribution_of",
     "elementwise",
     "initialize_region",
@@ -234,16 +245,6 @@ def _check_shape(func_name: str, shape: object) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
-def _check_dtype(func_name: str, dtype: object) -> np.dtype[Any]:
-    for supported in SUPPORTED_DTYPES:
-        try:
-            if np.dtype(dtype) == supported:  # type: ignore[call-overload]
-                return supported
-        except TypeError:
-            break
-    raise TypeError(f"{func_name}: 'dtype' must be float16, float32 or float64, got {dtype!r}")
-
-
 def distribution_of(
     init: Initializer, shape: tuple[int, ...], *, dtype: Any = "float32"
 ) -> Distribution | float | None:
@@ -255,7 +256,7 @@ def distribution_of(
     the initializer raises for an array of this shape.
     """
     shape = _check_shape("distribution_of", shape)
-    dt = _check_dtype("distribution_of", dtype)
+    dt = _work_dtype(check_dtype("distribution_of", dtype))
     if not is_elementwise(init):
         return None
     _require_describable(distribution_of.__name__, shape, dt)
@@ -281,7 +282,9 @@ def initialize_region(
     families, variance scaling and its named forms, constants) only the blocks
     the region touches are generated and the full array is never allocated. For
     the others (orthogonal, sparse, identity, ...) the whole array is computed and
-    sliced. Initializers without a ``seed`` argument ignore ``seed``.
+    sliced. Initializers without a ``seed`` argument ignore ``seed``. ``dtype``
+    may be ``ml_dtypes.bfloat16`` (or ``"bfloat16"``): the float32 region, rounded
+    to nearest even.
 
     >>> import paraminit
     >>> W = paraminit.initialize_region(paraminit.uniform_init, (1000, 64), slice(10, 20), seed=0)
@@ -289,7 +292,10 @@ def initialize_region(
     (10, 64)
     """
     shape = _check_shape("initialize_region", shape)
-    dt = _check_dtype("initialize_region", dtype)
+    dt = check_dtype("initialize_region", dtype)
+    if is_bfloat16(dt):  # a region-sized float32 temporary, rounded
+        values = initialize_region(init, shape, region, seed=seed, dtype=_F32)
+        return values.astype(dt)
     kwargs: dict[str, Any] = {"seed": seed} if takes_seed(init) else {}
     if not is_elementwise(init):
         if accepts(init, "inplace"):
@@ -305,3 +311,83 @@ def initialize_region(
         region_shape = tuple(len(r) for i, r in enumerate(ranges) if i not in dropped)
         return np.full(region_shape, request.constant, dtype=dt)
     return fill_region(request.dist, shape, region, request.seed, dt, func_name="initialize_region")
+
+
+# --------------------------------------------------------------------------- bfloat16
+
+_F32 = np.dtype(np.float32)
+#: Elements per float32 buffer when an elementwise initializer fills a bfloat16 array.
+BFLOAT16_CHUNK = 1 << 20
+
+
+def _work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype values are computed in: float32 for bfloat16, else ``dtype`` itself."""
+    return _F32 if is_bfloat16(dtype) else dtype
+
+
+def accepts_bfloat16(func: _F) -> _F:
+    """Let the data-first initializer ``func`` fill ``ml_dtypes.bfloat16`` arrays too.
+
+    A bfloat16 array gets exactly the float32 values ``func`` gives (same seed,
+    shape and arguments), rounded to nearest even; other arrays go straight to
+    ``func``. An initializer marked :func:`elementwise` is asked for its one
+    request on a stand-in and the values are made :data:`BFLOAT16_CHUNK` elements
+    at a time (``fill_region`` gives exactly the float32 fill's bits), so the extra
+    memory is about one float32 buffer of that size; any other initializer is
+    computed whole in a float32 temporary of the full shape and rounded (orthogonal
+    and sparse hold float64 temporaries of that size anyway). The seed stream
+    advances as for a float32 call. Put it directly above ``def``, under
+    :func:`elementwise`.
+    """
+    plain, supported = np.ndarray, frozenset(SUPPORTED_DTYPES)
+
+    @functools.wraps(func)
+    def initializer(*args: Any, **kwargs: Any) -> Any:
+        data = args[0] if args else kwargs.get("data")
+        # The common case first, in one type check and one hash lookup: every call pays it.
+        if type(data) is plain and data.dtype in supported:
+            return func(*args, **kwargs)
+        if isinstance(data, np.ndarray) and is_bfloat16(data.dtype):
+            return _fill_bfloat16(initializer, func, args, kwargs)
+        return func(*args, **kwargs)  # a stand-in, or what func refuses in its own words
+
+    return initializer  # type: ignore[return-value]
+
+
+def _fill_bfloat16(
+    public: Callable[..., Any], func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
+) -> FloatArray:
+    """``func``'s float32 values for ``data`` (in ``args``/``kwargs``), rounded into bfloat16."""
+    kwargs = dict(kwargs)
+    data = args[0] if args else kwargs.pop("data")
+    rest = args[1:]
+    out = prepare_output(func.__name__, data, kwargs.pop("inplace", False))
+
+    def at_float32(work: Any, **extra: Any) -> Any:
+        return func(work, *rest, **kwargs, **extra)
+
+    at_float32.__name__ = func.__name__
+    if public in _ELEMENTWISE:
+        request = _record(at_float32, out.shape, _F32, {})
+        if request.dist is None:
+            out.fill(np.asarray(request.constant, _F32).astype(out.dtype))
+            return out
+        for box in _boxes(out.shape, BFLOAT16_CHUNK):
+            # Assignment casts with ml_dtypes' float32 -> bfloat16 conversion: nearest even.
+            out[box] = fill_region(request.dist, out.shape, box, request.seed, _F32)
+        return out
+    work = at_float32(np.empty(out.shape, _F32), inplace=True)
+    np.copyto(out, work, casting="unsafe")
+    return out
+
+
+def _boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[Any, ...]]:
+    """Index tuples that cut ``shape`` into C-order boxes of at most ``limit`` elements."""
+    if not shape or math.prod(shape) <= limit:
+        yield ()
+        return
+    axis = next(a for a in range(len(shape)) if math.prod(shape[a + 1 :]) <= limit)
+    step = max(1, limit // math.prod(shape[axis + 1 :]))
+    for head in np.ndindex(*shape[:axis]):
+        for start in range(0, shape[axis], step):
+            yield (*head, slice(start, min(start + step, shape[axis])))

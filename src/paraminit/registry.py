@@ -287,16 +287,20 @@ class RegisteredFunction:
             return [FieldError(field, str(getattr(err, "rule", err)), full.get(field))]
         return []
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values, errors = self.validate(kwargs)
+    def validated(self, args: Mapping[str, Any], *, title: str | None = None) -> dict[str, Any]:
+        """The validated ``args``, or one :class:`ConfigValidationError` listing every problem."""
+        values, errors = self.validate(args)
         if errors:
             raise ConfigValidationError(
                 errors=[
                     {"loc": [e.field], "msg": format_field_error(self.name, e)} for e in errors
                 ],
-                title=f"Invalid arguments for {self.name}",
+                title=title or f"Invalid arguments for {self.name}",
             )
-        kwargs.update(values)
+        return values
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.update(self.validated(kwargs))
         if self.data_first:
             return InitializerPartial(self.name, self.func, **kwargs)
         return self.func(*args, **kwargs)
@@ -430,6 +434,11 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
     def names(self) -> list[str]:
         """Every versioned name, registered or offered by a plugin (nothing is imported)."""
         return sorted(set(self._stored.get_all()) | set(self._entry_points()))
+
+    def names_of(self, func: Callable[..., Any]) -> list[str]:
+        """The versioned names ``func`` is registered under (no plugin is imported)."""
+        stored = self._stored.get_all()
+        return sorted(name for name, entry in stored.items() if entry.func is func)
 
     def resolve_name(self, name: str) -> str | None:
         """The versioned name ``name`` stands for, or ``None`` if there is none."""

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..arguments import Finite, PositiveFinite, PositiveInt
 from ..contract import FloatArray, require_ndim
-from ..regions import elementwise
+from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
 from ._base import _begin, _require_fits
 
@@ -15,6 +15,7 @@ __all__ = ["constant_init", "dirac_init", "eye_init", "identity_init", "ones_ini
 
 @register_initializer("zero_init.v1")
 @elementwise
+@accepts_bfloat16
 def zero_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     """Initialize a parameter with zeros; usually for output layers and biases.
 
@@ -28,6 +29,7 @@ def zero_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
 
 @register_initializer("ones_init.v1")
 @elementwise
+@accepts_bfloat16
 def ones_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     """Initialize with ones; usually for the scale of a normalization layer.
 
@@ -41,6 +43,7 @@ def ones_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
 
 @register_initializer("constant_init.v1")
 @elementwise
+@accepts_bfloat16
 def constant_init(data: FloatArray, value: Finite, *, inplace: bool = False) -> FloatArray:
     """Set every element to ``value`` (rounded to the array's dtype).
 
@@ -55,6 +58,7 @@ def constant_init(data: FloatArray, value: Finite, *, inplace: bool = False) -> 
 
 @register_initializer("eye_init.v1")
 @register_initializer("identity_init.v1")
+@accepts_bfloat16
 def identity_init(
     data: FloatArray, gain: PositiveFinite = 1.0, *, inplace: bool = False
 ) -> FloatArray:
@@ -79,6 +83,7 @@ eye_init = identity_init
 
 
 @register_initializer("dirac_init.v1")
+@accepts_bfloat16
 def dirac_init(data: FloatArray, groups: PositiveInt = 1, *, inplace: bool = False) -> FloatArray:
     """A convolution kernel that passes its input channels through (torch ``dirac_``).
 

@@ -12,7 +12,7 @@ from ..contract import FloatArray, require_ndim
 from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
 from ..engine.distributions import overflows
 from ..engine.floats import round_up, work_dtype
-from ..regions import elementwise
+from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _require_distribution, _skip_empty
 
@@ -38,6 +38,7 @@ def check_uniform_bounds(lo: float, hi: float) -> None:
 
 @register_initializer("uniform_init.v1", check=check_uniform_bounds)
 @elementwise
+@accepts_bfloat16
 def uniform_init(
     data: FloatArray,
     lo: Finite = -0.1,
@@ -61,6 +62,7 @@ def uniform_init(
 
 @register_initializer("random_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def random_normal_init(
     data: FloatArray,
     mean: Finite = 0.0,
@@ -102,6 +104,7 @@ def check_truncation_bounds(mean: float, std: float, a: float | None, b: float |
 
 @register_initializer("truncated_normal_init.v1", check=check_truncation_bounds)
 @elementwise
+@accepts_bfloat16
 def truncated_normal_init(
     data: FloatArray,
     mean: Finite = 0.0,
@@ -153,6 +156,7 @@ def _representable_bounds(
 
 
 @register_initializer("sparse_init.v1")
+@accepts_bfloat16
 def sparse_init(
     data: FloatArray,
     sparsity: UnitInterval,

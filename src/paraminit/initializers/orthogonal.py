@@ -9,6 +9,7 @@ from ..arguments import PositiveFinite, Seed
 from ..contract import FloatArray, require_ndim
 from ..engine import Normal, fill, resolve_seed
 from ..fans import Layout, layout_axes
+from ..regions import accepts_bfloat16
 from ..registry import register_initializer
 from ._base import _begin, _require_fits, _skip_empty
 
@@ -33,6 +34,7 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
 
 
 @register_initializer("orthogonal_init.v1")
+@accepts_bfloat16
 def orthogonal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -72,6 +74,7 @@ def orthogonal_init(
 
 
 @register_initializer("delta_orthogonal_init.v1")
+@accepts_bfloat16
 def delta_orthogonal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,

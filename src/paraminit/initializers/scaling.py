@@ -16,7 +16,7 @@ from ..arguments import ArgumentError, Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
 from ..engine import Distribution, Normal, TruncatedNormal, Uniform
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
-from ..regions import elementwise
+from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 
@@ -119,6 +119,7 @@ def _leaky_gain(nonlinearity: str, a: float) -> float:
 
 @register_initializer("variance_scaling_init.v1")
 @elementwise
+@accepts_bfloat16
 def variance_scaling_init(
     data: FloatArray,
     scale: PositiveFinite = 1.0,
@@ -159,6 +160,7 @@ def variance_scaling_init(
 
 @register_initializer("normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def normal_init(
     data: FloatArray,
     fan_in: PositiveInt | None = None,
@@ -191,6 +193,7 @@ def normal_init(
 @register_initializer("glorot_uniform_init.v1")
 @register_initializer("xavier_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def xavier_uniform_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -220,6 +223,7 @@ glorot_uniform_init = xavier_uniform_init
 
 @register_initializer("xavier_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def xavier_normal_init(
     data: FloatArray,
     gain: PositiveFinite = 1.0,
@@ -243,6 +247,7 @@ def xavier_normal_init(
 
 @register_initializer("glorot_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def glorot_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -260,6 +265,7 @@ def glorot_normal_init(
 
 @register_initializer("kaiming_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def kaiming_uniform_init(
     data: FloatArray,
     a: Finite = 0.0,
@@ -287,6 +293,7 @@ def kaiming_uniform_init(
 
 @register_initializer("kaiming_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def kaiming_normal_init(
     data: FloatArray,
     a: Finite = 0.0,
@@ -314,6 +321,7 @@ def kaiming_normal_init(
 
 @register_initializer("he_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def he_uniform_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -325,6 +333,7 @@ def he_uniform_init(
 
 @register_initializer("he_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def he_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -336,6 +345,7 @@ def he_normal_init(
 
 @register_initializer("lecun_uniform_init.v1")
 @elementwise
+@accepts_bfloat16
 def lecun_uniform_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
@@ -347,6 +357,7 @@ def lecun_uniform_init(
 
 @register_initializer("lecun_normal_init.v1")
 @elementwise
+@accepts_bfloat16
 def lecun_normal_init(
     data: FloatArray, layout: Layout = "oi", *, inplace: bool = False, seed: Seed = None
 ) -> FloatArray:
