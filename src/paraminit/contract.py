@@ -111,6 +111,8 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
             )
         if _swapped(data):
             assert isinstance(data, np.ndarray)
+            if not isinstance(inplace, (bool, np.bool_)):
+                raise TypeError(f"{func_name}: 'inplace' must be a bool, got {inplace!r}")
             if inplace:
                 raise TypeError(
                     f"{func_name}: 'data' has the non-native byte order {data.dtype.str}, which "

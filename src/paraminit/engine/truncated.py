@@ -228,8 +228,9 @@ class TruncatedNormal(Distribution):
         share = (
             0.0
             if k_lo + 1 > k_hi
+            # More than all of it where rounding widens [a, b]: 1 is enough.
             else math.exp(
-                _log_mass(float(of_key(k_lo + 1, work)), float(of_key(k_hi, work))) - total
+                min(_log_mass(float(of_key(k_lo + 1, work)), float(of_key(k_hi, work))) - total, 0)
             )
         )
         if share < MIN_REACHABLE_SHARE:
