@@ -102,8 +102,7 @@ def dirac_init(data: FloatArray, groups: PositiveInt = 1, *, inplace: bool = Fal
     if out.shape[0] % groups:
         raise ValueError(
             f"{dirac_init.__name__}: the output channels (axis 0) must divide into "
-            f"groups={groups}, "
-            f"got shape {out.shape}"
+            f"groups={groups}, got shape {out.shape}"
         )
     out.fill(0)
     per_group = out.shape[0] // groups
