@@ -136,6 +136,16 @@ def test_each_bad_config_or_invocation_is_one_line_per_problem(
         (["build", "{tmp}/missing.cfg"], "no such file"),
         (["build", "{tmp}"], "it is a directory"),
         (["build", "{ok}", "--output", "{tmp}/no/dir/p.npz"], "does not exist"),
+        (["build", "{bad}", "--output", "{tmp}/p.h5"], "unknown output format '.h5'"),
+        (["build", "{bad}", "--output", "{tmp}/p"], "unknown output format '(no extension)'"),
+        (["build", "{bad}", "--output", "{tmp}/ok.cfg.zarr"], "it exists and is not a zarr"),
+        (["build", "{bad}", "--output", "{tmp}/p.npz", "--scheduler", "x"], ".zarr stores only"),
+        (["build", "{bad}", "--scheduler", "tcp://127.0.0.1:1"], ".zarr stores only"),
+        (["build", "{ok}", "--output", "{tmp}/p.zarr", "--scheduler", "nope://x"], "scheduler"),
+        (["verify", "{tmp}/missing.npz"], "no such file"),
+        (["verify", "{ok}"], "unknown format '.cfg'"),
+        (["verify", "{tmp}/ok.cfg.zarr", "--scheduler", "nope://x"], "scheduler"),
+        (["verify", "{tmp}/p.npz", "--frobnicate"], "unrecognized arguments"),
         (["diagnose", "{ok}", "--batch", "1"], "--batch must be at least 2"),
         (["plot", "{bad}", "--output", "{tmp}/p.xyz"], "unsupported image format '.xyz'"),
         (["diagnose", "{bad}", "--plot", "{tmp}/x.xyz"], "unsupported image format '.xyz'"),
@@ -146,12 +156,13 @@ def test_each_usage_error_is_one_line_and_exit_2(
 ) -> None:
     ok, bad = tmp_path / "ok.cfg", tmp_path / "bad.cfg"
     ok.write_text(OK)
-    bad.write_text(linear(10**6, 10**6))  # a plot format is refused before this is built
+    bad.write_text(linear(10**6, 10**6))  # an output format is refused before this is built
+    (tmp_path / "ok.cfg.zarr").write_text("not a store")
     args = [a.format(tmp=tmp_path, ok=ok, bad=bad) for a in argv]
     status, lines = run_main(args, capsys)
     assert (status, len(lines)) == (2, 1), lines
     assert words in lines[0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.cfg", "ok.cfg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.cfg", "ok.cfg", "ok.cfg.zarr"]
 
 
 def test_a_byte_order_mark_is_read_as_nothing(

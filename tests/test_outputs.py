@@ -23,6 +23,7 @@ import zarr  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
 import paraminit  # noqa: E402
+from _files import assert_same, load  # noqa: E402
 from paraminit.outputs import (  # noqa: E402
     STREAM_VERSION,
     Provenance,
@@ -76,18 +77,6 @@ def model() -> paraminit.Model:
     return paraminit.build(CONFIG, seed=2**90 + 3)
 
 
-def load(path: Path) -> dict[str, np.ndarray[Any, Any]]:
-    """A file's parameters, read by the format's own library (no pickles)."""
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files if k != "__paraminit__"}
-    if path.suffix == ".safetensors":
-        loaded: dict[str, np.ndarray[Any, Any]] = safetensors_numpy.load_file(path)
-        return loaded
-    group = zarr.open_group(str(path), mode="r")
-    return {name: array[...] for name, array in group.arrays()}
-
-
 def provenance_text(path: Path) -> str:
     """The provenance JSON, read by the format's own library (no pickles)."""
     if path.suffix == ".npz":
@@ -97,13 +86,6 @@ def provenance_text(path: Path) -> str:
         with safe_open(str(path), framework="numpy") as handle:
             return str(handle.metadata()["paraminit"])
     return json.dumps(zarr.open_group(str(path), mode="r").attrs["paraminit"])
-
-
-def assert_same(found: dict[str, Any], expected: dict[str, Any]) -> None:
-    assert list(found) == list(expected) or sorted(found) == sorted(expected)
-    for name, values in expected.items():
-        assert found[name].dtype == values.dtype and found[name].shape == values.shape, name
-        assert np.array_equal(found[name].view("u4"), values.view("u4")), name
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -128,7 +110,7 @@ def test_plans_equal_builds(config: str) -> None:
     plan = plan_build(CONFIGS / config, seed=5)
     assert [p.path for p in plan.params] == list(built.params)
     for param in plan.params:
-        assert param.info.seed == built.info[param.path].seed
+        assert param.seed == built.info[param.path].seed
         assert np.array_equal(param.region(()), built.params[param.path])
         assert np.array_equal(param.region((slice(1, 3),)), built.params[param.path][1:3])
 

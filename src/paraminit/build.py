@@ -1,9 +1,11 @@
 """Build a model from a config: resolve, give layers their paths, allocate and initialize.
 
-Each parameter's initializer is called with a seed derived from the build seed and
-the parameter's path (``model.*.hidden1.W``), which comes from the config's section
-names. A parameter therefore gets the same values whatever else the model contains
-and in whichever order it is built; a ``seed`` written in an initializer's block wins.
+:func:`plan` does everything but allocate (a :class:`BuildPlan`); :func:`build` is
+a plan, allocated and filled. Each parameter's initializer is called with a seed
+derived from the build seed and the parameter's path (``model.*.hidden1.W``), which
+comes from the config's section names (:func:`paraminit.regions.seed_for`). A
+parameter therefore gets the same values whatever else the model contains and in
+whichever order it is built; a ``seed`` written in an initializer's block wins.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ from .diagnostics import expected_density
 from .engine import check_seed, get_num_threads, next_seed
 from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
-from .regions import takes_seed
+from .regions import initialize_region, seed_for
 from .registry import registry
 
 __all__ = [
     "BuildError",
+    "BuildPlan",
     "Model",
     "OverrideError",
+    "ParamInfo",
     "build",
     "load_config",
     "memory_limit",
     "param_seed",
+    "plan",
+    "summary_row",
 ]
 
 PARAM_DTYPE = np.dtype(np.float32)
@@ -52,7 +58,11 @@ class BuildError(ConfigValidationError):
 
 @dataclass
 class ParamInfo:
-    """How one parameter was made: its layer, its initializer and its seed."""
+    """One parameter, planned or made: its path, layer, initializer, seed, shape and dtype.
+
+    ``region(...)`` makes any part of it with the values :func:`build` gives it,
+    without the whole array.
+    """
 
     path: str
     layer: Layer
@@ -66,6 +76,49 @@ class ParamInfo:
     @property
     def init_name(self) -> str:
         return initializer_name(self.spec.init, self.spec.fill)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.spec.shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return PARAM_DTYPE
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.spec.shape) * PARAM_DTYPE.itemsize
+
+    def region(self, region: Any) -> FloatArray:
+        """The values :func:`build` gives this parameter, at ``region`` only."""
+        if self.spec.init is None:
+            constant = np.broadcast_to(PARAM_DTYPE.type(self.spec.fill), self.shape)  # no memory
+            return np.array(constant[region], dtype=PARAM_DTYPE)
+        return initialize_region(
+            self.spec.init, self.shape, region, seed=self.seed, dtype=PARAM_DTYPE
+        )
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What :func:`build` makes, before anything is allocated (see :func:`plan`).
+
+    ``params`` lists every parameter in build order; ``layer`` is the resolved
+    ``[model]`` layer, bound to its paths, its widths inferred.
+    """
+
+    seed: int
+    config: Config
+    layer: Layer
+    params: list[ParamInfo]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(info.nbytes for info in self.params)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """:meth:`Model.summary`'s rows, with ``None`` for the statistics (nothing is made)."""
+        return [summary_row(info) for info in self.params]
 
 
 def initializer_name(init: Initializer | None, fill: float = 0.0) -> str:
@@ -109,28 +162,38 @@ class Model:
         where it has no known density); ``seed`` is a string, as 128-bit seeds do not
         fit a JSON number.
         """
-        return [self._summary_row(path, array) for path, array in self.params.items()]
+        return [summary_row(self.info[path], array) for path, array in self.params.items()]
 
-    def _summary_row(self, path: str, array: FloatArray) -> dict[str, Any]:
-        info = self.info[path]
-        if info.init is None:
-            expected: float | None = 0.0
-        else:
-            density = expected_density(info.init, array.shape)
-            expected = None if density is None else density.std
+
+def summary_row(info: ParamInfo, array: FloatArray | None = None) -> dict[str, Any]:
+    """A parameter's row of :meth:`Model.summary`; without ``array``, no statistics (``None``)."""
+    if info.init is None:
+        expected: float | None = 0.0
+    else:
+        density = expected_density(info.init, info.shape)
+        expected = None if density is None else density.std
+    stats: dict[str, float | None] = dict.fromkeys(("mean", "std", "min", "max"))
+    if array is not None:
         values = array.astype(np.float64)
-        return {
-            "path": path,
-            "shape": list(array.shape),
-            "dtype": str(array.dtype),
-            "initializer": info.init_name,
-            "seed": None if info.seed is None else str(info.seed),
+        stats = {
             "mean": float(values.mean()),
             "std": float(values.std()),
-            "expected_std": expected,
             "min": float(values.min()),
             "max": float(values.max()),
         }
+    shape, dtype = (info.shape, info.dtype) if array is None else (array.shape, array.dtype)
+    return {
+        "path": info.path,
+        "shape": list(shape),
+        "dtype": str(dtype),
+        "initializer": info.init_name,
+        "seed": None if info.seed is None else str(info.seed),
+        "mean": stats["mean"],
+        "std": stats["std"],
+        "expected_std": expected,
+        "min": stats["min"],
+        "max": stats["max"],
+    }
 
 
 def _parse_text(text: str, overrides: Mapping[str, Any]) -> Config:
@@ -207,14 +270,6 @@ def _call_init(info: ParamInfo, out: FloatArray) -> None:
         raise ValueError(f"{info.init_name} produced non-finite values")
 
 
-def _seed_for(spec: ParamSpec, build_seed: int, path: str) -> int | None:
-    init = spec.init
-    if init is None or not takes_seed(init):
-        return None
-    written = getattr(init, "keywords", {}).get("seed")
-    return written if written is not None else param_seed(build_seed, path)
-
-
 def _error(path: str, message: str) -> BuildError:
     return _errors([(path, message)])
 
@@ -257,11 +312,9 @@ def build(
     :class:`OverrideError` for an override to no section, ``OSError`` when a path
     cannot be read, and ``ValueError`` for a bad ``PARAMINIT_NUM_THREADS``.
     """
-    build_seed = next_seed() if seed is None else check_seed(build.__name__, seed)
     get_num_threads()  # a bad PARAMINIT_NUM_THREADS is the environment's error, not a path's
-    cfg = load_config(config, overrides)
-    root = _resolve_root(cfg)
-    infos = _param_infos(root, build_seed)
+    planned = _plan(build.__name__, config, seed, overrides)
+    infos = planned.params
     _check_memory(infos, memory_limit() if max_bytes is None else max_bytes)
     params: dict[str, FloatArray] = {}
     problems: list[tuple[str, str]] = []
@@ -274,14 +327,44 @@ def build(
             progress(done, len(infos), info.path)
     if problems:
         raise _errors(problems)
-    return Model(root, params, build_seed, cfg, {i.path: i for i in infos})
+    return Model(planned.layer, params, planned.seed, planned.config, {i.path: i for i in infos})
+
+
+def plan(
+    config: Config | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> BuildPlan:
+    """Every parameter ``build(config, seed=seed, overrides=overrides)`` makes, unmade.
+
+    Resolves the config, binds the layers to their paths, infers their widths and
+    derives each parameter's seed, as :func:`build` does, and allocates nothing:
+    ``plan(...).params[i].region(r)`` makes any part of a parameter with the bits
+    ``build`` gives it, so a writer never holds the whole model. Raises what
+    ``build`` raises for a config that cannot be built, except for sizes over
+    the memory limit (a plan has none).
+    """
+    return _plan(plan.__name__, config, seed, overrides)
+
+
+def _plan(
+    func_name: str,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str],
+    seed: int | None,
+    overrides: Mapping[str, Any] | None,
+) -> BuildPlan:
+    build_seed = next_seed() if seed is None else check_seed(func_name, seed)
+    cfg = load_config(config, overrides)
+    root = _resolve_root(cfg)
+    return BuildPlan(build_seed, cfg, root, _param_infos(root, build_seed))
 
 
 def _check_memory(infos: list[ParamInfo], limit: int | None) -> None:
     """Refuse parameters that need more than ``limit`` bytes, before allocating any."""
     if limit is None:
         return
-    sizes = [(info, math.prod(info.spec.shape) * PARAM_DTYPE.itemsize) for info in infos]
+    sizes = [(info, info.nbytes) for info in infos]
     rule = f"more than the limit of {limit:,} bytes (build(max_bytes=...))"
     problems = [
         (info.path, f"needs {size:,} bytes ({_shape(info.spec.shape)} {PARAM_DTYPE}), {rule}")
@@ -337,7 +420,8 @@ def _param_infos(root: Layer, build_seed: int) -> list[ParamInfo]:
     for layer in root.leaves():
         for spec in layer.param_specs():
             path = f"{layer.path}.{spec.name}"
-            infos.append(ParamInfo(path, layer, spec, _seed_for(spec, build_seed, path)))
+            seed = None if spec.init is None else seed_for(spec.init, build_seed, path)
+            infos.append(ParamInfo(path, layer, spec, seed))
     counts = collections.Counter(info.path for info in infos)
     duplicates = sorted(path for path, count in counts.items() if count > 1)
     if duplicates:
@@ -347,10 +431,9 @@ def _param_infos(root: Layer, build_seed: int) -> list[ParamInfo]:
 
 def _initialize(info: ParamInfo) -> FloatArray:
     try:
-        out = np.empty(info.spec.shape, dtype=PARAM_DTYPE)
+        out = np.empty(info.shape, dtype=PARAM_DTYPE)
     except (MemoryError, ValueError) as err:
-        size = math.prod(info.spec.shape) * PARAM_DTYPE.itemsize
-        raise _InitError(info.path, f"cannot allocate {size:,} bytes: {err}") from None
+        raise _InitError(info.path, f"cannot allocate {info.nbytes:,} bytes: {err}") from None
     if info.spec.init is None:
         out.fill(info.spec.fill)
         return out

@@ -221,7 +221,8 @@ def run_chunk_tasks(
             distributed = _import_distributed()
             futures = client.compute(list(tasks))
             try:
-                for future in distributed.as_completed(futures):
+                # The client's own loop: a client made for an address is not the default.
+                for future in distributed.as_completed(futures, loop=client.loop):
                     record(future.result())
             finally:
                 client.cancel(futures)

@@ -42,6 +42,8 @@ __all__ = [
     "activate",
 ]
 
+# Not contract.Initializer: pydantic builds validators from layer signatures, and it
+# cannot check instances of a Protocol that is not runtime-checkable.
 Initializer = Callable[..., FloatArray]
 Activation = Literal["identity", "relu", "leaky_relu", "tanh", "sigmoid", "gelu", "selu"]
 Params = Mapping[str, FloatArray]

@@ -23,8 +23,9 @@ array, post-processes its fill, writes a position-dependent pattern) raises
 
 This module also holds the one answer to "what function is this, and does it
 take ``seed``/``inplace``?" (:func:`unwrap`, :func:`accepts`, :func:`takes_seed`),
-and the one bfloat16 path (:func:`accepts_bfloat16`): every initializer's
-bfloat16 values are its float32 values rounded to nearest even.
+the one answer to "which seed does a parameter get?" (:func:`written_seed`,
+:func:`seed_for`), and the one bfloat16 path (:func:`accepts_bfloat16`): every
+initializer's bfloat16 values are its float32 values rounded to nearest even.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .contract import (
 )
 from .engine.blocks import fill_region, normalize_region
 from .engine.distributions import Distribution
+from .engine.seeds import param_seed
 
 __all__ = [
     "BFLOAT16_CHUNK",
@@ -57,8 +59,10 @@ __all__ = [
     "elementwise",
     "initialize_region",
     "is_elementwise",
+    "seed_for",
     "takes_seed",
     "unwrap",
+    "written_seed",
 ]
 
 _ELEMENTWISE: set[Callable[..., Any]] = set()
@@ -119,6 +123,26 @@ def accepts(init: Callable[..., Any], name: str) -> bool:
 def takes_seed(init: Callable[..., Any]) -> bool:
     """Whether ``init`` takes a ``seed`` argument."""
     return _accepts(unwrap(init), "seed")
+
+
+def written_seed(init: Callable[..., Any]) -> int | None:
+    """The ``seed`` written in ``init``'s config block (a partial's keyword), else ``None``."""
+    written = getattr(init, "keywords", {}).get("seed")
+    return written if isinstance(written, int) and not isinstance(written, bool) else None
+
+
+def seed_for(init: Callable[..., Any], build_seed: int, path: str) -> int | None:
+    """The seed ``init`` is called with for the parameter at ``path`` of a build.
+
+    ``None`` if ``init`` takes no seed; else the seed written in its config block
+    if there is one (it wins), else ``param_seed(build_seed, path)``. Used by
+    :func:`paraminit.build`, the file writers and ``paraminit.torch.initialize``,
+    so a parameter gets the same seed everywhere.
+    """
+    if not takes_seed(init):
+        return None
+    written = written_seed(init)
+    return written if written is not None else param_seed(build_seed, path)
 
 
 def _name(init: Callable[..., Any]) -> str:

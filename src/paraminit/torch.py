@@ -21,7 +21,6 @@ never imports this module.
 from __future__ import annotations
 
 import fnmatch
-import inspect
 import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -40,7 +39,7 @@ except ImportError as err:  # pragma: no cover - the test extra installs torch
 from confection import Config, ConfigValidationError
 
 from . import initialize_region, registry
-from .build import param_seed
+from .regions import seed_for, takes_seed, written_seed
 
 __all__ = [
     "HOST_CHUNK_ELEMENTS",
@@ -244,26 +243,6 @@ def _boxes(runs: Runs) -> Iterator[tuple[tuple[slice, ...], tuple[slice, ...]]]:
         yield from _chunks(local, first, lengths, HOST_CHUNK_ELEMENTS)
 
 
-def _takes_seed(init: Initializer) -> bool:
-    try:
-        parameters = inspect.signature(init).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
-        return False
-    return "seed" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-
-
-def _seed_of(init: Initializer, seed: int | None, takes_seed: bool) -> int | None:
-    """The seed ``init`` is called with: ``seed``, else one written in its config block."""
-    if not takes_seed:
-        return None
-    if seed is None:
-        written = getattr(init, "keywords", {}).get("seed")
-        return written if isinstance(written, int) else None
-    return seed
-
-
 @dataclass
 class _Plan:
     """A validated fill: the target, the initializer, its seed, and precomputed values if whole."""
@@ -352,15 +331,17 @@ def init_(
     >>> W = pt.init_(torch.empty(4, 3), paraminit.xavier_uniform_init, seed=0)
     """
     target = _target("init_", tensor, "'tensor'")
-    takes_seed = _takes_seed(init)
-    seed = _seed_of(init, seed, takes_seed)
-    if seed is None and takes_seed:
-        if target.sharded:
+    if not takes_seed(init):
+        seed = None
+    elif seed is None:
+        seed = written_seed(init)  # a seed written in the config block
+        if seed is None and target.sharded:
             raise ValueError(
                 "init_: 'seed' must be given for a DTensor (each rank's own seed stream "
                 "would give its shard different values), got None"
             )
-        seed = _draw_seed()
+        if seed is None:
+            seed = _draw_seed()
     _plan("init_", target, init, seed, whole_limit).apply()
     return tensor
 
@@ -611,7 +592,6 @@ def initialize(
     if not 0 <= seed < 1 << 128:
         raise ValueError(f"initialize: 'seed' must be in [0, 2**128), got {seed}")
     parsed, errors = _parse_rules(rules)
-    takes_seed = {rule.name: _takes_seed(rule.init) for rule in parsed}
     used: set[str] = set()
     plans: list[tuple[_Plan, ParamRecord]] = []
     left: list[str] = []
@@ -628,9 +608,7 @@ def initialize(
             continue
         try:
             target = _target("initialize", entry.tensor, f"{entry.name!r}")
-            tensor_seed = _seed_of(rule.init, None, takes_seed[rule.name])
-            if tensor_seed is None and takes_seed[rule.name]:
-                tensor_seed = param_seed(seed, entry.name)
+            tensor_seed = seed_for(rule.init, seed, entry.name)
             plan = _plan("initialize", target, rule.init, tensor_seed, whole_limit)
         except (TypeError, ValueError) as err:
             errors.append({"loc": [rule.name, entry.name], "msg": str(err)})

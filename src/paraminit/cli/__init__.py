@@ -1,15 +1,18 @@
 """The ``paraminit`` command: argument parsing around the commands of :mod:`.commands`.
 
-Subcommands: ``list``, ``show NAME``, ``build CONFIG``, ``diagnose CONFIG`` and
-``plot CONFIG``; ``paraminit COMMAND --help`` says more. Tables and the progress bar
-use ``rich`` and plots use ``matplotlib`` (the ``cli`` extra); both are imported
-only when needed, and without ``rich`` the output is plain text.
+Subcommands: ``list``, ``show NAME``, ``build CONFIG``, ``verify FILE``,
+``diagnose CONFIG`` and ``plot CONFIG``; ``paraminit COMMAND --help`` says more.
+Tables and the progress bar use ``rich`` and plots use ``matplotlib`` (the ``cli``
+extra); both are imported only when needed, and without ``rich`` the output is
+plain text.
 
 Exit status: 0 success; 1 the config is invalid or cannot be built (one line on
-stderr per bad field or failing parameter, with its path); 2 a usage problem
-(missing file, bad override or argument, unknown name, unwritable output or image
-format, bad environment variable, missing extra), one line; 3 ``diagnose``
-flagged a layer. A closed pipe on stdout ends the command quietly with status 1.
+stderr per bad field or failing parameter, with its path), or ``verify``'s file
+has no usable provenance; 2 a usage problem (missing file, bad override or
+argument, unknown name, unwritable output, unknown output or image format,
+unreachable scheduler, bad environment variable, missing extra), one line; 3
+``diagnose`` flagged a layer; 4 ``verify`` found a parameter that differs. A
+closed pipe on stdout ends the command quietly with status 1.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from confection import ConfigValidationError
 from ..build import OverrideError, parse_override_value
 from ..engine import MAX_SEED
 from ..registry import PluginError
-from .commands import cmd_build, cmd_diagnose, cmd_list, cmd_plot, cmd_show
+from .commands import cmd_build, cmd_diagnose, cmd_list, cmd_plot, cmd_show, cmd_verify
 from .output import EXIT_CONFIG, EXIT_USAGE, UsageError
 
 __all__ = ["main", "make_parser"]
@@ -72,7 +75,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="paraminit",
         description="Neural-network parameter initializers for config-driven models.",
-        epilog="Exit status: 0 ok, 1 invalid config, 2 usage error, 3 diagnose flagged a layer.",
+        epilog="Exit status: 0 ok, 1 invalid config (verify: no usable provenance), 2 usage "
+        "error, 3 diagnose flagged a layer, 4 verify found a difference.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -94,12 +98,41 @@ def make_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("config", type=Path, help="a .cfg file with a [model] section")
         p.add_argument("--seed", type=_seed, default=None, help="build seed (default: random)")
+        quiet_flag(p)
         p.set_defaults(handler=handler)
         return p
 
+    def quiet_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def scheduler_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="a running Dask distributed scheduler (tcp://host:8786) to do .zarr work",
+        )
+
     p = config_command("build", "build a config's model and summarize its parameters", cmd_build)
-    p.add_argument("--output", type=Path, help="write the parameters to this .npz file")
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="write the parameters, with provenance, to this .npz, .safetensors or .zarr",
+    )
+    scheduler_flag(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "verify",
+        help="recompute a written file's parameters from its provenance and compare the bits",
+        description="Recompute every parameter of a .npz, .safetensors or .zarr file written "
+        "by paraminit from the file's own provenance and compare the bits. Exit 0 when all "
+        "are identical, 4 when any differs, 1 when the file has no usable provenance.",
+    )
+    p.add_argument("file", type=Path, help="a .npz, .safetensors or .zarr written by paraminit")
+    scheduler_flag(p)
+    quiet_flag(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_verify)
 
     p = config_command("diagnose", "feed standard-normal input through a model", cmd_diagnose)
     p.add_argument("--batch", type=int, default=1024, help="rows of input (default 1024)")
@@ -146,7 +179,7 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = make_parser()
     args, extra = parser.parse_known_args(argv)
     try:
-        if extra and args.command in ("list", "show"):
+        if extra and args.command in ("list", "show", "verify"):
             raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
         overrides = _parse_overrides(extra)
         status: int = args.handler(args, overrides)

@@ -1,4 +1,4 @@
-"""The command line's commands: ``list``, ``show``, ``build``, ``diagnose``, ``plot``.
+"""The command line's commands: ``list``, ``show``, ``build``, ``verify``, ``diagnose``, ``plot``.
 
 Each takes the parsed arguments and the config overrides, calls the library's
 public API and prints through :mod:`.output` and :mod:`.plots`; it returns the exit
@@ -8,49 +8,61 @@ status.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..build import Model, build
+from ..build import BuildPlan, Model, build, plan
+from ..dask import DASK_EXTRA
 from ..diagnostics import diagnose
 from ..engine import get_num_threads
 from ..introspect import describe_all, find, known_names
+from ..outputs import ParamCheck, VerifyReport, verify, write_params
+from ..outputs.formats import file_format
 from ..registry import did_you_mean
 from .output import (
     EXIT_FLAGGED,
     EXIT_OK,
-    BuildProgress,
+    Progress,
     UsageError,
-    atomic_output,
     check_writable,
     number,
     print_table,
+    writing,
 )
 from .plots import check_image_format, plot_diagnosis, plot_params
 
-__all__ = ["cmd_build", "cmd_diagnose", "cmd_list", "cmd_plot", "cmd_show"]
+__all__ = ["cmd_build", "cmd_diagnose", "cmd_list", "cmd_plot", "cmd_show", "cmd_verify"]
 
 PROGRESS_DELAY_ENV = "PARAMINIT_PROGRESS_DELAY"
+#: Seconds to wait for a ``--scheduler`` to answer before giving up.
+SCHEDULER_TIMEOUT = 10
 
 
-def _build(args: argparse.Namespace, overrides: dict[str, Any]) -> Model:
+def _check_config(args: argparse.Namespace) -> Path:
     config = Path(args.config)
     if not config.is_file():
         why = "it is a directory" if config.is_dir() else "no such file"
         raise UsageError(f"cannot read config {config}: {why}")
-    delay = _progress_delay()
     try:
         get_num_threads()
     except ValueError as err:  # PARAMINIT_NUM_THREADS: the environment's fault, not the config's
         raise UsageError(str(err)) from None
-    with BuildProgress(delay) as progress:
-        return build(config, seed=args.seed, overrides=overrides, progress=progress)
+    return config
+
+
+def _build(args: argparse.Namespace, overrides: dict[str, Any], progress: Progress) -> Model:
+    config = _check_config(args)
+    return build(config, seed=args.seed, overrides=overrides, progress=progress.params)
+
+
+def _progress(args: argparse.Namespace, byte_label: str = "writing") -> Progress:
+    return Progress(_progress_delay(), quiet=args.quiet, byte_label=byte_label)
 
 
 def _progress_delay() -> float:
@@ -128,39 +140,154 @@ def cmd_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     return EXIT_OK
 
 
+def _output_format(path: Path) -> str:
+    """The format of ``--output`` (checked before any work), its extra importable."""
+    try:
+        kind = file_format(path)
+    except ValueError:
+        raise UsageError(
+            f"cannot write {path}: unknown output format {path.suffix or '(no extension)'!r} "
+            "(use .npz, .safetensors or .zarr)"
+        ) from None
+    if kind == "zarr":
+        try:
+            import dask  # noqa: F401
+            import zarr  # noqa: F401
+        except ImportError:
+            raise UsageError(f".zarr outputs need Dask and zarr: {DASK_EXTRA}") from None
+    return kind
+
+
+def _check_scheduler(args: argparse.Namespace, path: Path | None, flag: str) -> None:
+    if args.scheduler is not None and (path is None or path.suffix.lower() != ".zarr"):
+        raise UsageError(f"--scheduler works on .zarr stores only; {flag} is {path}")
+
+
+@contextlib.contextmanager
+def _scheduler(address: str | None) -> Iterator[Any]:
+    """A ``distributed.Client`` of ``--scheduler``, connected before any work; else ``None``."""
+    if address is None:
+        yield None
+        return
+    try:
+        import distributed
+        from distributed.comm.addressing import parse_address
+        from distributed.comm.registry import get_backend
+    except ImportError:
+        raise UsageError(f"--scheduler needs distributed: {DASK_EXTRA}") from None
+    try:
+        # An unknown scheme first: a Client refused for it lingers and times out at exit.
+        get_backend(parse_address(address)[0])
+        connect: Any = distributed.Client  # untyped
+        client = connect(address, set_as_default=False, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError, TypeError) as err:  # refused, timed out, a bad address
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise UsageError(f"cannot reach the scheduler {address!r}: {reason}") from None
+    with client:
+        yield client
+
+
 def cmd_build(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    if args.output is not None:
-        check_writable(args.output)
-    model = _build(args, overrides)
-    rows = model.summary()
-    if args.output is not None:
-        with atomic_output(args.output) as handle:
-            np.savez(handle, **model.params)  # type: ignore[arg-type]
+    output: Path | None = args.output
+    kind = None
+    if output is not None:
+        kind = _output_format(output)
+        check_writable(output)
+    _check_scheduler(args, output, "--output")
+    config = _check_config(args)
+    progress = _progress(args)
+    with _scheduler(args.scheduler) as client, progress:
+        made: Model | BuildPlan
+        if kind == "zarr":  # made chunk by chunk while writing: never whole in memory
+            made = plan(config, seed=args.seed, overrides=overrides)
+        else:
+            made = build(config, seed=args.seed, overrides=overrides, progress=progress.params)
+        rows = made.summary()
+        if output is not None:
+            with writing(output):
+                write_params(output, made, progress=progress.bytes, scheduler=client)
     if args.json:
-        print(json.dumps({"config": str(args.config), "seed": str(model.seed), "params": rows}))
+        print(json.dumps({"config": str(args.config), "seed": str(made.seed), "params": rows}))
         return EXIT_OK
-    total = sum(a.size for a in model.params.values())
+    total = sum(math.prod(r["shape"]) for r in rows)
+    stats = ["mean", "std", "expected_std", "min", "max"]
+    if kind == "zarr":
+        stats = ["expected_std"]  # the values were written, never held
     print_table(
-        f"{args.config}: {len(rows)} parameters, {total:,} values, build seed {model.seed}",
-        ["path", "shape", "dtype", "initializer", "mean", "std", "expected std", "min", "max"],
+        f"{args.config}: {len(rows)} parameters, {total:,} values, build seed {made.seed}",
+        ["path", "shape", "dtype", "initializer", *(s.replace("_", " ") for s in stats)],
         [
             [
                 r["path"],
                 "x".join(map(str, r["shape"])),
                 r["dtype"],
                 r["initializer"],
-                number(r["mean"]),
-                number(r["std"]),
-                number(r["expected_std"]),
-                number(r["min"]),
-                number(r["max"]),
+                *(number(r[s]) for s in stats),
             ]
             for r in rows
         ],
-        footer=f"wrote {args.output}" if args.output is not None else "",
-        align="lrllrrrrr",
+        footer=f"wrote {output}" if output is not None else "",
+        align="lrll" + "r" * len(stats),
     )
     return EXIT_OK
+
+
+def _verdict(check: ParamCheck) -> str:
+    if check.note:
+        return f"could not compare: {check.note}"
+    if check.differing:
+        size = math.prod(check.shape)
+        return f"differs: {check.differing:,} of {size:,} values"
+    return "identical"
+
+
+def cmd_verify(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    path: Path = args.file
+    try:
+        file_format(path)
+    except ValueError:
+        raise UsageError(
+            f"cannot verify {path}: unknown format {path.suffix or '(no extension)'!r} "
+            "(paraminit writes .npz, .safetensors and .zarr)"
+        ) from None
+    if not path.exists():
+        raise UsageError(f"cannot verify {path}: no such file")
+    _check_scheduler(args, path, "FILE")
+    progress = _progress(args, "verifying")
+    with _scheduler(args.scheduler) as client, progress:
+        report: VerifyReport = verify(path, scheduler=client, progress=progress.bytes)
+    if report.error is not None:
+        print(f"paraminit: {' '.join(report.error.split())}", file=sys.stderr)
+        return report.exit_code
+    if args.json:
+        checks = [
+            {
+                "path": c.name,
+                "shape": list(c.shape),
+                "identical": c.identical,
+                "differing": c.differing,
+                "note": c.note or None,
+            }
+            for c in report.params
+        ]
+        assert report.provenance is not None
+        print(
+            json.dumps({"file": str(path), "seed": str(report.provenance.seed), "params": checks})
+        )
+        return report.exit_code
+    bad = [c for c in report.params if not c.identical]
+    summary = (
+        f"every one of {len(report.params)} parameters is bit-identical"
+        if not bad
+        else f"{len(bad)} of {len(report.params)} parameters do not match"
+    )
+    print_table(
+        f"{path}: recomputed from its provenance",
+        ["path", "shape", "verdict"],
+        [[c.name, "x".join(map(str, c.shape)), _verdict(c)] for c in report.params],
+    )
+    print(summary)
+    return report.exit_code
 
 
 def cmd_diagnose(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
@@ -169,7 +296,8 @@ def cmd_diagnose(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if args.plot is not None:
         check_writable(args.plot)
         check_image_format(args.plot)
-    model = _build(args, overrides)
+    with _progress(args) as progress:
+        model = _build(args, overrides, progress)
     diagnosis = diagnose(model, batch=args.batch)
     if args.plot is not None:
         plot_diagnosis(diagnosis, f"{args.config} (build seed {model.seed})", args.plot)
@@ -216,7 +344,8 @@ def cmd_diagnose(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 def cmd_plot(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     check_writable(args.output)
     check_image_format(args.output)
-    model = _build(args, overrides)
+    with _progress(args) as progress:
+        model = _build(args, overrides, progress)
     plot_params(model, f"{args.config} (build seed {model.seed})", args.output)
     print(f"wrote {args.output}: histograms of {len(model.params)} parameters")
     return EXIT_OK

@@ -1,4 +1,8 @@
-"""The command line's terminal output and files: tables, the progress bar, atomic writes.
+"""The command line's terminal output: tables, the progress bar, and write errors.
+
+Files are written atomically by :mod:`paraminit.outputs.atomic` (parameters through
+``write_params``, images through ``atomic_file``); this module only checks an
+output early and turns a failed write into one line.
 
 ``rich`` (the ``cli`` extra) draws tables and the progress bar when installed; it is
 imported only here, only when output is printed, and without it the output is
@@ -10,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,12 +25,12 @@ __all__ = [
     "EXIT_FLAGGED",
     "EXIT_OK",
     "EXIT_USAGE",
-    "BuildProgress",
+    "Progress",
     "UsageError",
-    "atomic_output",
     "check_writable",
     "number",
     "print_table",
+    "writing",
 ]
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_FLAGGED = 0, 1, 2, 3
@@ -108,19 +111,31 @@ def number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits - 1}e}"
 
 
-class BuildProgress:
-    """A progress bar on stderr that appears once a build has run for ``delay`` seconds."""
+class Progress:
+    """A progress bar on stderr, by parameters and by bytes, once work has run ``delay`` s.
 
-    def __init__(self, delay: float) -> None:
+    Shown only on a terminal: with ``rich``, a live bar per phase ("building" by
+    parameters, then ``byte_label`` by bytes); without it, one line rewritten in
+    place. Off a terminal (pipes, logs) and with ``quiet`` nothing is written.
+    ``progress.params`` and ``progress.bytes`` are the callbacks for
+    :func:`paraminit.build` and for :func:`paraminit.outputs.write_params` /
+    ``verify``, all ``(done, total, name)``.
+    """
+
+    def __init__(self, delay: float, *, quiet: bool = False, byte_label: str = "writing") -> None:
         self.delay = delay
+        self.shown = not quiet and sys.stderr.isatty()
+        self.labels = {"params": "building", "bytes": byte_label}
         self.lock = threading.Lock()
-        self.done, self.total, self.path = 0, 0, ""
+        self.state: dict[str, tuple[int, int, str]] = {}  # phase -> (done, total, name)
         self.bar: Any = None
-        self.task: Any = None
-        self.plain = False
+        self.tasks: dict[str, Any] = {}
+        self.started = False
         self.timer: threading.Timer | None = None
 
-    def __enter__(self) -> BuildProgress:
+    def __enter__(self) -> Progress:
+        if not self.shown:
+            return self
         if self.delay <= 0:
             self.start()
         else:
@@ -131,50 +146,82 @@ class BuildProgress:
 
     def start(self) -> None:
         with self.lock:
-            if self.bar is not None or self.plain:
+            if self.started:
                 return
+            self.started = True
             rich = _rich()
-            if rich is None or not sys.stderr.isatty():
-                # A live bar needs a terminal; logs get a line at the start and the end.
-                self.plain = True
-                sys.stderr.write("paraminit: building parameters...\n")
-                sys.stderr.flush()
-                return
-            self.bar = rich.progress.Progress(
-                rich.progress.TextColumn("building"),
-                rich.progress.BarColumn(),
-                rich.progress.MofNCompleteColumn(),
-                rich.progress.TextColumn("{task.description}"),
-                console=rich.console.Console(file=sys.stderr),
-                transient=True,
+            if rich is not None:
+                self.bar = rich.progress.Progress(
+                    rich.progress.TextColumn("{task.fields[label]}"),
+                    rich.progress.BarColumn(),
+                    rich.progress.TextColumn("{task.fields[count]}"),
+                    rich.progress.TextColumn("{task.description}"),
+                    console=rich.console.Console(file=sys.stderr),
+                    transient=True,
+                )
+                self.bar.start()
+            for phase in self.state:
+                self._show(phase)
+
+    def _count(self, phase: str, done: int, total: int) -> str:
+        if phase == "params":
+            return f"{done}/{total}"
+        power = min(4, max(0, (total.bit_length() - 1) // 10))  # the unit of the total
+        unit = 1 << (10 * power)
+        return f"{done / unit:,.1f}/{total / unit:,.1f} {('B', 'KiB', 'MiB', 'GiB', 'TiB')[power]}"
+
+    def _show(self, phase: str) -> None:
+        """Draw ``phase``'s state (the lock is held)."""
+        done, total, name = self.state[phase]
+        count = self._count(phase, done, total)
+        if self.bar is None:
+            sys.stderr.write(f"\r{self.labels[phase]} {count} {name}\x1b[K")
+            sys.stderr.flush()
+            return
+        if phase not in self.tasks:
+            self.tasks[phase] = self.bar.add_task(
+                name, total=total or None, label=self.labels[phase], count=count
             )
-            self.task = self.bar.add_task(self.path, total=self.total or None)
-            self.bar.update(self.task, completed=self.done)
-            self.bar.start()
+        self.bar.update(
+            self.tasks[phase], completed=done, total=total, description=name, count=count
+        )
 
-    def __call__(self, done: int, total: int, path: str) -> None:
+    def _report(self, phase: str, done: int, total: int, name: str) -> None:
+        if not self.shown:
+            return
         with self.lock:
-            self.done, self.total, self.path = done, total, path
-            if self.bar is not None:
-                self.bar.update(self.task, completed=done, total=total, description=path)
-            elif self.plain and sys.stderr.isatty():
-                sys.stderr.write(f"\rbuilding {done}/{total} {path}\x1b[K")
+            self.state[phase] = (done, total, name)
+            if self.started:
+                self._show(phase)
 
-    def __exit__(self, exc_type: object, *exc: object) -> None:
+    def params(self, done: int, total: int, path: str) -> None:
+        self._report("params", done, total, path)
+
+    def bytes(self, done: int, total: int, name: str) -> None:
+        self._report("bytes", done, total, name)
+
+    def __exit__(self, *exc: object) -> None:
         if self.timer is not None:
             self.timer.cancel()
         with self.lock:
             if self.bar is not None:
                 self.bar.stop()
-            elif self.plain and exc_type is None:  # a failed build says so itself
-                clear = "\r\x1b[K" if sys.stderr.isatty() else ""
-                sys.stderr.write(f"{clear}paraminit: built {self.done} parameters\n")
+            elif self.started and self.state:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
 
 
 def check_writable(path: Path) -> None:
-    """Fail early (before any work) when ``path`` cannot be written."""
+    """Fail early (before any work) when ``path`` cannot be written.
+
+    An existing ``.zarr`` output must be a zarr store (it is replaced whole);
+    any other output must not be a directory.
+    """
     parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
+    if path.suffix.lower() == ".zarr":
+        if path.exists() and not (path / "zarr.json").is_file():
+            raise UsageError(f"cannot write {path}: it exists and is not a zarr store")
+    elif path.is_dir():
         raise UsageError(f"cannot write {path}: it is a directory")
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: directory {parent} does not exist")
@@ -182,28 +229,10 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"cannot write {path}: directory {parent} is not writable")
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[IO[bytes]]:
-    """Write to a temporary file beside ``path``; replace ``path`` only on success."""
-    check_writable(path)
+def writing(path: Path) -> Iterator[None]:
+    """Report an ``OSError`` while writing ``path`` as one line (exit 2)."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-        # mkstemp creates the file 0600; give it the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        yield
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)

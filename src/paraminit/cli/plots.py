@@ -14,7 +14,8 @@ import numpy as np
 
 from ..build import Model
 from ..diagnostics import Diagnosis, expected_density
-from .output import CLI_EXTRA, UsageError, atomic_output
+from ..outputs.atomic import atomic_file
+from .output import CLI_EXTRA, UsageError, writing
 
 __all__ = ["check_image_format", "plot_diagnosis", "plot_params"]
 
@@ -52,8 +53,8 @@ def _pyplot_figure(width: float, height: float) -> Any:
 
 
 def _save_figure(figure: Any, path: Path) -> None:
-    with atomic_output(path) as handle:
-        figure.savefig(handle, format=_image_format(path), dpi=100)
+    with writing(path), atomic_file(path) as temporary:
+        figure.savefig(temporary.handle, format=_image_format(path), dpi=100)
 
 
 def plot_diagnosis(diagnosis: Diagnosis, title: str, path: Path) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..build import Model
+from ..build import BuildPlan, Model, ParamInfo, plan
 from .formats import (
     CHUNK_BYTES,
     Source,
@@ -36,7 +36,11 @@ from .formats import (
     write_safetensors,
     write_zarr,
 )
-from .plan import BuildPlan, PlannedParam, plan_build, plan_of_model
+
+#: ``plan_build`` is :func:`paraminit.build.plan` (the one build plan), and a
+#: planned parameter is a :class:`paraminit.build.ParamInfo`.
+plan_build = plan
+PlannedParam = ParamInfo
 
 __all__ = [
     "EXIT_DIFFERENT",
@@ -78,10 +82,11 @@ class Provenance:
     stream_version: int = STREAM_VERSION
 
     @classmethod
-    def of(cls, plan: BuildPlan) -> Provenance:
+    def of(cls, made: BuildPlan | Model) -> Provenance:
+        """The provenance of a plan or a built model: its config, its build seed."""
         from .. import __version__
 
-        return cls(plan.config.to_str(), plan.seed, __version__)
+        return cls(made.config.to_str(), made.seed, __version__)
 
     def to_json(self) -> str:
         # The seed is a string: 128-bit integers do not survive every JSON reader.
@@ -114,14 +119,12 @@ class Provenance:
 
 def _sources(
     source: Model | BuildPlan | Mapping[str, Any], chunk_bytes: int
-) -> tuple[list[Source], BuildPlan | None]:
+) -> tuple[list[Source], BuildPlan | Model | None]:
     if isinstance(source, Model):
-        plan = plan_of_model(source)
-        arrays = source.params
         return [
-            Source(p.path, p.shape, p.dtype, array=arrays[p.path], chunk_bytes=chunk_bytes)
-            for p in plan.params
-        ], plan
+            Source(path, array.shape, array.dtype, array=array, chunk_bytes=chunk_bytes)
+            for path, array in source.params.items()
+        ], source
     if isinstance(source, BuildPlan):
         return [
             Source(p.path, p.shape, p.dtype, planned=p, chunk_bytes=chunk_bytes)
@@ -181,9 +184,9 @@ def write_params(
     target = Path(path)
     kind = file_format(target)
     _check_chunk_bytes("write_params", chunk_bytes)
-    sources, plan = _sources(source, chunk_bytes)
-    if provenance is None and plan is not None:
-        provenance = Provenance.of(plan)
+    sources, made = _sources(source, chunk_bytes)
+    if provenance is None and made is not None:
+        provenance = Provenance.of(made)
     text = None if provenance is None else provenance.to_json()
     report = progress or _no_progress
     if kind == "npz":
@@ -285,12 +288,12 @@ def verify(
             f"this paraminit makes version {STREAM_VERSION}",
         )
     try:
-        plan = plan_build(provenance.config, seed=provenance.seed)
+        planned = plan(provenance.config, seed=provenance.seed)
     except Exception as err:  # an invalid config, a missing plugin: unverifiable here
         return VerifyReport(target, provenance, error=f"cannot rebuild {target}: {err}")
     checks: list[ParamCheck] = []
     comparable: list[Source] = []
-    for param in plan.params:
+    for param in planned.params:
         found = stored.get(param.path)
         if found is None:
             checks.append(ParamCheck(param.path, param.shape, 1, "missing from the file"))
@@ -301,7 +304,7 @@ def verify(
             comparable.append(
                 Source(param.path, param.shape, param.dtype, planned=param, chunk_bytes=chunk_bytes)
             )
-    for name in stored.keys() - {p.path for p in plan.params}:
+    for name in stored.keys() - {p.path for p in planned.params}:
         checks.append(ParamCheck(name, stored[name][0], 1, "not a parameter of the config"))
     report = progress or _no_progress
     if file_format(target) == "zarr":
@@ -309,6 +312,6 @@ def verify(
     else:
         counts = _compare_file(target, comparable, report)
     checks.extend(ParamCheck(s.name, s.shape, counts[s.name]) for s in comparable)
-    order = {p.path: i for i, p in enumerate(plan.params)}
+    order = {p.path: i for i, p in enumerate(planned.params)}
     checks.sort(key=lambda c: order.get(c.name, len(order)))
     return VerifyReport(target, provenance, checks)

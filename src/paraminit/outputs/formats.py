@@ -22,10 +22,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..build import ParamInfo
 from ..contract import FloatArray
 from ..dask import DASK_EXTRA, ChunkDone, chunk_task, is_elementwise, run_chunk_tasks
 from .atomic import atomic_directory, atomic_file
-from .plan import PlannedParam
 
 __all__ = [
     "CHUNK_BYTES",
@@ -61,7 +61,7 @@ class Source:
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
     array: FloatArray | None = None
-    planned: PlannedParam | None = None
+    planned: ParamInfo | None = None
     chunk_bytes: int = CHUNK_BYTES
 
     @property
@@ -75,9 +75,9 @@ class Source:
     @functools.cached_property
     def whole_only(self) -> bool:
         """Whether the values need the whole array (orthogonal, sparse, ...) to be made."""
-        if self.planned is None or self.planned.info.spec.init is None:
+        if self.planned is None or self.planned.init is None:
             return False
-        return not is_elementwise(self.planned.info.spec.init, self.shape, self.dtype)
+        return not is_elementwise(self.planned.init, self.shape, self.dtype)
 
     def regions(self, regions: Sequence[Region]) -> Iterator[FloatArray]:
         """The values at each of ``regions``; a whole-only parameter is made once."""
