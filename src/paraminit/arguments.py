@@ -17,6 +17,7 @@ import inspect
 import math
 import numbers
 import operator
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -123,7 +124,9 @@ class Rule:
                 return
             if self.kinds and not _is_kind(value, self.kinds):
                 kinds = " or ".join(k.__name__ for k in self.kinds)
-                raise ArgumentTypeError(func_name, name, value, f"must be {kinds}")
+                raise ArgumentTypeError(func_name, name, value, f"must be {kinds}{_hint(value)}")
+        if kind is int and float in self.kinds and abs(value) > _FLOAT_MAX:  # type: ignore[arg-type]
+            raise ArgumentError(func_name, name, value, "must be finite (it overflows a float)")
         if (
             self.finite
             # An int is finite (and math.isfinite overflows on a huge one).
@@ -149,14 +152,28 @@ class Rule:
         return None
 
 
+_FLOAT_MAX = sys.float_info.max
+
+
 def _is_kind(value: object, kinds: tuple[type, ...]) -> bool:
     if isinstance(value, bool):
         return bool in kinds
-    if float in kinds and isinstance(value, numbers.Real):
+    # A float argument takes what is exactly a Python float or int: other numbers
+    # (Fraction, Decimal, numpy.float32, numpy.int64, ...) would be rounded, or computed
+    # with in their own arithmetic, silently.
+    if float in kinds and isinstance(value, (float, int)):
         return True
     if int in kinds and isinstance(value, numbers.Integral):
         return True
     return isinstance(value, tuple(k for k in kinds if k not in (float, int)))
+
+
+def _hint(value: object) -> str:
+    """How to pass a number of a kind that is not taken as it is."""
+    if isinstance(value, numbers.Number):  # a bool is refused before: never here
+        kind = type(value)
+        return f" (a {kind.__module__}.{kind.__qualname__} is not converted: pass float(value))"
+    return ""
 
 
 def _strip_annotated(annotation: Any) -> Any:

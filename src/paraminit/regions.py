@@ -245,6 +245,18 @@ def _record(
     return _Request(dist, seed, None)
 
 
+def _require_describable(func_name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+    """The stand-in is a numpy array of the full shape: numpy needs its bytes to fit in intp,
+    even with zero strides."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > np.iinfo(np.intp).max:
+        raise ValueError(
+            f"{func_name}: shape {shape} of {dtype} spans {nbytes:,} bytes, "
+            f"more than numpy can describe ({np.iinfo(np.intp).max:,}); regions of larger "
+            "arrays are not supported"
+        )
+
+
 def _check_shape(func_name: str, shape: object) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
@@ -271,6 +283,7 @@ def distribution_of(
     dt = _work_dtype(check_dtype("distribution_of", dtype))
     if not is_elementwise(init):
         return None
+    _require_describable(distribution_of.__name__, shape, dt)
     # A fixed seed: asking must not advance the package seed stream.
     request = _record(init, shape, dt, {"seed": 0} if takes_seed(init) else {})
     return request.dist if request.dist is not None else float(request.constant)
@@ -315,6 +328,7 @@ def initialize_region(
         normalize_region("initialize_region", shape, region)  # the same errors as the fast path
         # region is numpy indexing, checked by normalize_region just above.
         return np.array(full[region], copy=True)  # type: ignore[call-overload]
+    _require_describable(initialize_region.__name__, shape, dt)
     request = _record(init, shape, dt, kwargs)
     if request.dist is None:
         ranges, dropped = normalize_region("initialize_region", shape, region)

@@ -22,10 +22,12 @@ from .portable import log, sincos, uniform_from_raw, words32
 from .streams import Scratch
 
 __all__ = [
+    "NORMAL_REACH",
     "Distribution",
     "Moments",
     "Normal",
     "NormalParams",
+    "Refusal",
     "Uniform",
     "UniformParams",
     "largest_uniform",
@@ -141,6 +143,25 @@ def as_0d(value: Any) -> np.ndarray[Any, Any]:
     return np.array(value)
 
 
+class Refusal(NamedTuple):
+    """Why a distribution cannot fill a dtype: the parameter to blame and the reason."""
+
+    parameter: str
+    reason: str
+
+
+def overflows(value: float, dtype: np.dtype[Any]) -> bool:
+    """Whether ``value`` rounds to an infinity (or is one) in ``dtype``."""
+    with np.errstate(over="ignore"):
+        return not np.isfinite(dtype.type(value))
+
+
+# No standard normal draw of the engine exceeds this in magnitude: numpy's
+# ziggurat tails stop near 13.7 (r + -log(2**-53) / r, r = 3.654), Box-Muller
+# at sqrt(-2 log 2**-85) = 10.9. A Normal must stay finite this far out.
+NORMAL_REACH = 14.0
+
+
 class Moments(NamedTuple):
     """The mean and standard deviation of a distribution's values."""
 
@@ -194,6 +215,11 @@ class Distribution:
 
     def parameters(self) -> dict[str, float]:
         raise NotImplementedError  # pragma: no cover
+
+    def refusal(self, dtype: np.dtype[Any]) -> Refusal | None:
+        """Why this distribution cannot fill ``dtype`` with finite values of its law, or
+        ``None``. A fill of a refused dtype may not end or may give inf."""
+        return None
 
 
 # The largest 24-bit word of the float32 bulk path: u = k 2**-24.
@@ -281,7 +307,7 @@ class Uniform(Distribution):
         params = _UNIFORM_PARAMS.get(key)
         if params is None:
             work = work_dtype(dtype)
-            if work == F32 and not np.isfinite(np.float32(self.hi - self.lo)):
+            if work == F32 and overflows(self.hi - self.lo, F32):
                 work = F64  # (hi - lo) overflows float32: draw in float64
             fitted = self._fit(work) if work == dtype else None
             if fitted is not None:
@@ -365,6 +391,22 @@ class Uniform(Distribution):
         if clamp_lo is not None:
             np.maximum(target, clamp_lo, out=target)
 
+    def refusal(self, dtype: np.dtype[Any]) -> Refusal | None:
+        """``lo`` and ``hi`` finite in ``dtype``, ``hi - lo`` finite, and a number of ``dtype``
+        that is ``>= lo`` and below ``hi`` rounded to ``dtype`` (the fill's ceiling)."""
+        for name in ("lo", "hi"):
+            if overflows(getattr(self, name), dtype):
+                return Refusal(name, f"overflows {dtype}")
+        if not math.isfinite(self.hi - self.lo):
+            return Refusal("hi", f"is too far from lo={self.lo!r}: hi - lo overflows float64")
+        if not round_up(self.lo, dtype) < dtype.type(self.hi):
+            return Refusal(
+                "hi",
+                f"gives [lo, hi) = [{self.lo!r}, {self.hi!r}), which holds no {dtype} number "
+                f"below hi's {dtype} value",
+            )
+        return None
+
 
 class Normal(Distribution):
     """N(mean, std)."""
@@ -410,3 +452,20 @@ class Normal(Distribution):
         np.add(buf, mean, buf)
         if buf is not target:
             target[...] = buf
+
+    def refusal(self, dtype: np.dtype[Any]) -> Refusal | None:
+        """``mean`` and ``std`` finite in the work dtype, and ``mean +- NORMAL_REACH * std``
+        finite in ``dtype``."""
+        work = work_dtype(dtype)
+        for name in ("mean", "std"):
+            if overflows(getattr(self, name), work):
+                return Refusal(name, f"overflows {work}")
+        limit = float(np.finfo(dtype).max)
+        if abs(self.mean) + NORMAL_REACH * self.std > limit:
+            name = "std" if NORMAL_REACH * self.std > limit else "mean"
+            return Refusal(
+                name,
+                f"overflows {dtype}: values reach mean +- {NORMAL_REACH:g} std "
+                f"= {self.mean!r} +- {NORMAL_REACH * self.std:.6g}, beyond {limit:g}",
+            )
+        return None

@@ -19,12 +19,16 @@ MAX_SEED = (1 << 128) - 1
 _MASK64 = (1 << 64) - 1
 
 
-def check_seed(func_name: str, seed: object) -> int:
-    """Return ``seed`` if it is an int in ``[0, 2**128)``, else raise."""
+def check_seed(func_name: str, seed: object, *, none_allowed: bool = True) -> int:
+    """Return ``seed`` if it is an int in ``[0, 2**128)``, else raise.
+
+    ``none_allowed`` only words the error: the caller of ``func_name`` may pass ``None``.
+    """
     if type(seed) is int and 0 <= seed <= MAX_SEED:  # the common case, fast
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{func_name}: 'seed' must be a non-negative int or None, got {seed!r}")
+        kinds = "a non-negative int or None" if none_allowed else "a non-negative int"
+        raise TypeError(f"{func_name}: 'seed' must be {kinds}, got {seed!r}")
     value = int(seed)
     if not 0 <= value <= MAX_SEED:
         raise ValueError(f"{func_name}: 'seed' must be in [0, 2**128), got {value}")
@@ -75,9 +79,10 @@ def set_seed(seed: int) -> None:
     """Restart the package seed stream so later ``seed=None`` calls are reproducible.
 
     After ``set_seed(n)``, a script that initializes the same arrays in the same
-    order gets bit-identical values on every run.
+    order gets bit-identical values on every run. ``seed`` is an int (``None``,
+    which would not be reproducible, is refused).
     """
-    _STREAM.reset(check_seed("set_seed", seed))
+    _STREAM.reset(check_seed(set_seed.__name__, seed, none_allowed=False))
 
 
 def next_seed() -> int:
@@ -95,6 +100,6 @@ def param_seed(build_seed: int, path: str) -> int:
 
     A stable hash (BLAKE2b, 128 bits) of both, the same on every platform and run.
     """
-    key = check_seed("param_seed", build_seed).to_bytes(16, "little")
+    key = check_seed(param_seed.__name__, build_seed, none_allowed=False).to_bytes(16, "little")
     digest = hashlib.blake2b(path.encode("utf8"), digest_size=16, key=key).digest()
     return int.from_bytes(digest, "little")

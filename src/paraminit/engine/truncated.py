@@ -12,10 +12,12 @@ from ..contract import FloatArray
 from .distributions import (
     Distribution,
     Moments,
+    Refusal,
     as_0d,
     normal_cdf,
     normal_curve,
     normal_pdf,
+    overflows,
     remember,
     standard_normal_bulk,
 )
@@ -30,6 +32,9 @@ __all__ = ["StandardBounds", "TruncatedNormal", "TruncatedParams"]
 SCREEN_MAX_SHARE = 0.4
 # Spares per block: the expected rejections plus this many standard deviations.
 SPARE_SIGMAS = 4.0
+# The least share of the law's mass whose draws land in [a, b] once scaled and
+# rounded to the dtype: below it a fill rejects (nearly) every draw. See refusal().
+MIN_REACHABLE_SHARE = 1.0 / 16.0
 
 
 class StandardBounds(NamedTuple):
@@ -181,6 +186,61 @@ class TruncatedNormal(Distribution):
         if reach > 0 and math.exp(-reach * reach / 2) <= SCREEN_MAX_SHARE:
             screen = as_0d(w(reach * (1.0 - 2.0**-16)))
         return StandardBounds(as_0d(z_lo), as_0d(z_hi), symmetric, screen, self._acceptance())
+
+    def refusal(self, dtype: np.dtype[Any]) -> Refusal | None:
+        """``mean`` and ``std`` finite in the work dtype, ``std`` not 0 there, a number of
+        ``dtype`` in ``[a, b]``, and rejection that ends: at least ``MIN_REACHABLE_SHARE``
+        of the law's mass lies on draws that land in ``[a, b]`` after scaling and rounding
+        (the map :meth:`_standard_bounds` searches)."""
+        work = work_dtype(dtype)
+        w = work.type
+        for name in ("mean", "std"):
+            if overflows(getattr(self, name), work):
+                return Refusal(name, f"overflows {work}")
+        if w(self.std) == 0:
+            return Refusal("std", f"underflows to 0 in {work}")
+        for name in ("a", "b"):  # rounded to +-inf, a cut-off would let infinities in
+            if overflows(getattr(self, name), dtype):
+                return Refusal(name, f"overflows {dtype}")
+        lo_d, hi_d = round_up(self.a, dtype), round_down(self.b, dtype)
+        if not (np.isfinite(lo_d) and np.isfinite(hi_d) and lo_d <= hi_d):
+            return Refusal(
+                "b", f"gives [a, b] = [{self.a!r}, {self.b!r}], which holds no {dtype} number"
+            )
+        std, mean = w(self.std), w(self.mean)
+        finfo = np.finfo(work)
+        lowest, highest = float_key(w(-finfo.max)), float_key(w(finfo.max))
+
+        def scaled(k: int) -> Any:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return dtype.type(w(w(of_key(k, work) * std) + mean))
+
+        alpha, beta = self._standardized()
+        total = _log_mass(alpha, beta)
+        if not math.isfinite(total):  # the proposals' own arithmetic overflows there too
+            return Refusal(
+                "std",
+                f"puts [a, b] = [{self.a!r}, {self.b!r}] {min(abs(alpha), abs(beta)):.3g} "
+                "standard deviations from the mean, too far to draw from",
+            )
+        with np.errstate(over="ignore"):
+            k_hi = last_key(lambda k: bool(scaled(k) <= hi_d), float_key(w(beta)), lowest, highest)
+            k_lo = last_key(lambda k: bool(scaled(k) < lo_d), float_key(w(alpha)), lowest, highest)
+        share = (
+            0.0
+            if k_lo + 1 > k_hi
+            # More than all of it where rounding widens [a, b]: 1 is enough.
+            else math.exp(
+                min(_log_mass(float(of_key(k_lo + 1, work)), float(of_key(k_hi, work))) - total, 0)
+            )
+        )
+        if share < MIN_REACHABLE_SHARE:
+            return Refusal(
+                "std",
+                f"gives draws of N({self.mean!r}, {self.std!r}) that almost never land in "
+                f"[a, b] = [{self.a!r}, {self.b!r}] in {dtype} ({share:.3g} of them)",
+            )
+        return None
 
     # ----------------------------------------------------------------- filling
 
@@ -342,3 +402,29 @@ def _outside(values: FloatArray, bounds: StandardBounds) -> Any:
     mask = np.less(values, bounds.z_lo)
     mask |= np.greater(values, bounds.z_hi)
     return mask
+
+
+def _log_upper_tail(x: float) -> float:
+    """``log P(Z > x)`` for a standard normal ``Z``, without underflow in the far tail."""
+    if x == math.inf:
+        return -math.inf
+    if x < 30.0:
+        return math.log(0.5 * math.erfc(x / math.sqrt(2.0)))
+    # Mills' ratio: P(Z > x) = pdf(x) / x * (1 - 1/x**2 + 3/x**4 - ...).
+    inverse2 = 1.0 / x / x
+    return (
+        -0.5 * x * x
+        - math.log(x)
+        - 0.5 * math.log(2.0 * math.pi)
+        + math.log1p(-inverse2 + 3.0 * inverse2 * inverse2)
+    )
+
+
+def _log_mass(x1: float, x2: float) -> float:
+    """``log P(x1 <= Z <= x2)``; ``-inf`` for an empty interval."""
+    if x1 + x2 < 0:  # mirror, so that P(Z > x1) is the larger tail: no cancellation
+        x1, x2 = -x2, -x1
+    upper1, upper2 = _log_upper_tail(x1), _log_upper_tail(x2)
+    if upper2 >= upper1:
+        return -math.inf
+    return upper1 + math.log1p(-math.exp(upper2 - upper1))

@@ -6,9 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import check_call
+from ..arguments import ArgumentError, check_call
 from ..contract import FloatArray, prepare_output
 from ..engine import Distribution, fill, next_seed, resolve_seed
+from ..engine.distributions import remember
+
+# (distribution, dtype) pairs whose refusal() was None: asked once, as the engine
+# computes its own constants once per parameters and dtype.
+_ACCEPTED: dict[tuple[Any, ...], bool] = {}
 
 
 def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
@@ -18,9 +23,53 @@ def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
     return out
 
 
-def _random_fill(func: Any, out: FloatArray, dist: Distribution, seed: int | None) -> FloatArray:
-    """Fill ``out`` from ``dist`` under ``seed`` (the next package seed if ``None``)."""
+def _random_fill(
+    func: Any,
+    out: FloatArray,
+    dist: Distribution,
+    seed: int | None,
+    cause: tuple[str, object] | None = None,
+) -> FloatArray:
+    """Fill ``out`` from ``dist`` under ``seed`` (the next package seed if ``None``).
+
+    ``dist`` must be able to fill ``out``'s dtype (see :func:`_require_distribution`).
+    """
+    _require_distribution(func, out, dist, cause)
     return fill(out, dist, next_seed() if seed is None else resolve_seed(func.__name__, seed))
+
+
+def _require_distribution(
+    func: Any, out: FloatArray, dist: Distribution, cause: tuple[str, object] | None = None
+) -> None:
+    """Raise :class:`ArgumentError` unless ``dist`` fills ``out``'s dtype with finite values of
+    its law and ends (``dist.refusal``).
+
+    The argument blamed is the distribution's own parameter of that name (``uniform_init``'s
+    ``lo``, ``hi``), or ``cause``, ``(argument, value)``, when the distribution was derived
+    from it by a scale rule (``xavier_uniform_init``'s ``gain``).
+    """
+    key = (dist, out.dtype)
+    if key in _ACCEPTED:
+        return
+    refusal = dist.refusal(out.dtype)
+    if refusal is None:
+        remember(_ACCEPTED, key, True)
+        return
+    parameter, reason = refusal
+    value = getattr(dist, parameter)
+    if cause is None:
+        raise ArgumentError(func.__name__, parameter, value, reason)
+    field, given = cause
+    raise ArgumentError(
+        func.__name__, field, given, f"gives {_law(dist)}, whose {parameter}={value!r} {reason}"
+    )
+
+
+def _law(dist: Distribution) -> str:
+    """``dist`` in the words of the docs: ``U(-1.0, 1.0)``, ``N(0.0, 2.0)``."""
+    letter = {"uniform": "U", "normal": "N"}.get(dist.kind, "truncated N")
+    values = ", ".join(f"{v!r}" for v in dist.parameters().values())
+    return f"{letter}({values})"
 
 
 def _skip_empty(func: Any, out: FloatArray, seed: int | None) -> bool:
@@ -39,6 +88,4 @@ def _require_fits(func: Any, out: FloatArray, field: str, value: float) -> None:
     with np.errstate(over="ignore"):
         typed = out.dtype.type(value)
     if not np.isfinite(typed):
-        raise ValueError(
-            f"{func.__name__}: '{field}'={value!r} overflows {out.dtype} to inf; use a wider dtype"
-        )
+        raise ArgumentError(func.__name__, field, value, f"overflows {out.dtype}")

@@ -72,7 +72,7 @@ def identity_init(
            [0., 1., 0.]], dtype=float32)
     """
     out = _begin(identity_init, locals())
-    require_ndim("identity_init", out.shape, 2, 2)
+    require_ndim(identity_init.__name__, out.shape, 2, 2)
     _require_fits(identity_init, out, "gain", gain)
     out.fill(0)
     np.fill_diagonal(out, gain)
@@ -98,11 +98,11 @@ def dirac_init(data: FloatArray, groups: PositiveInt = 1, *, inplace: bool = Fal
            [0., 1.]], dtype=float32)
     """
     out = _begin(dirac_init, locals())
-    require_ndim("dirac_init", out.shape, 3, 5)
+    require_ndim(dirac_init.__name__, out.shape, 3, 5)
     if out.shape[0] % groups:
         raise ValueError(
-            f"dirac_init: the output channels (axis 0) must divide into groups={groups}, "
-            f"got shape {out.shape}"
+            f"{dirac_init.__name__}: the output channels (axis 0) must divide into "
+            f"groups={groups}, got shape {out.shape}"
         )
     out.fill(0)
     per_group = out.shape[0] // groups

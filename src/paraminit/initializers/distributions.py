@@ -10,10 +10,11 @@ import numpy as np
 from ..arguments import ArgumentError, Finite, NonNegativeFinite, PositiveFinite, Seed, UnitInterval
 from ..contract import FloatArray, require_ndim
 from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
-from ..engine.floats import round_up
+from ..engine.distributions import overflows
+from ..engine.floats import round_up, work_dtype
 from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
-from ._base import _begin, _random_fill, _skip_empty
+from ._base import _begin, _random_fill, _require_distribution, _skip_empty
 
 __all__ = [
     "check_truncation_bounds",
@@ -26,9 +27,13 @@ __all__ = [
 
 
 def check_uniform_bounds(lo: float, hi: float) -> None:
-    """``lo`` must be below ``hi``."""
+    """``lo`` must be below ``hi``, and ``hi - lo`` a float (in any dtype)."""
     if not lo < hi:
-        raise ArgumentError("uniform_init", "hi", hi, f"must be greater than lo={lo!r}")
+        raise ArgumentError(uniform_init.__name__, "hi", hi, f"must be greater than lo={lo!r}")
+    if not math.isfinite(float(hi) - float(lo)):
+        raise ArgumentError(
+            uniform_init.__name__, "hi", hi, f"is too far from lo={lo!r}: hi - lo overflows float64"
+        )
 
 
 @register_initializer("uniform_init.v1", check=check_uniform_bounds)
@@ -82,16 +87,19 @@ def truncation_bounds(
 
 
 def check_truncation_bounds(mean: float, std: float, a: float | None, b: float | None) -> None:
-    """The cut-off ``a`` must be below ``b`` (each defaulting to ``mean ∓ 2*std``)."""
+    """The cut-off ``a`` must be below ``b`` (each defaulting to ``mean ∓ 2*std``, which must
+    then be a float: ``std=1e308`` overflows)."""
+    name = truncated_normal_init.__name__
     lo, hi = truncation_bounds(mean, std, a, b)
+    for given, bound, words in ((a, lo, "mean - 2*std"), (b, hi, "mean + 2*std")):
+        if given is None and not math.isfinite(bound):
+            raise ArgumentError(name, "std", std, f"makes the default cut-off {words} overflow")
     if lo < hi:
         return
     if b is None:
-        raise ArgumentError(
-            "truncated_normal_init", "a", a, f"must be less than b=mean+2*std={hi!r}"
-        )
+        raise ArgumentError(name, "a", a, f"must be less than b=mean+2*std={hi!r}")
     side = "a" if a is not None else "a=mean-2*std"
-    raise ArgumentError("truncated_normal_init", "b", b, f"must be greater than {side}={lo!r}")
+    raise ArgumentError(name, "b", b, f"must be greater than {side}={lo!r}")
 
 
 @register_initializer("truncated_normal_init.v1", check=check_truncation_bounds)
@@ -118,20 +126,31 @@ def truncated_normal_init(
     """
     out = _begin(truncated_normal_init, locals())
     check_truncation_bounds(mean, std, a, b)
+    for name, value in (("mean", mean), ("std", std)):
+        # Before [a, b] is clipped to the dtype: the clipped interval would be blamed.
+        if overflows(value, work_dtype(out.dtype)):
+            raise ArgumentError(
+                truncated_normal_init.__name__, name, value, f"overflows {work_dtype(out.dtype)}"
+            )
     lo, hi = truncation_bounds(mean, std, a, b)
-    lo, hi = _representable_bounds(out.dtype, lo, hi)
+    lo, hi = _representable_bounds(truncated_normal_init, out.dtype, lo, hi)
     return _random_fill(truncated_normal_init, out, TruncatedNormal(mean, std, lo, hi), seed)
 
 
-def _representable_bounds(dtype: np.dtype[Any], lo: float, hi: float) -> tuple[float, float]:
+def _representable_bounds(
+    func: Any, dtype: np.dtype[Any], lo: float, hi: float
+) -> tuple[float, float]:
     """``[lo, hi]`` clipped to the finite range of ``dtype``; it must hold a number of ``dtype``,
     or rejection sampling would never end."""
     info = np.finfo(dtype)
     lo, hi = max(lo, -float(info.max)), min(hi, float(info.max))
     if lo > hi or float(round_up(lo, dtype)) > hi:
-        raise ValueError(
-            f"truncated_normal_init: the interval [a, b] = [{lo!r}, {hi!r}] holds no "
-            f"{dtype} number; widen it or use a wider dtype"
+        raise ArgumentError(
+            func.__name__,
+            "b",
+            hi,
+            f"gives [a, b] = [{lo!r}, {hi!r}], which holds no {dtype} number; widen it or use "
+            "a wider dtype",
         )
     return lo, hi
 
@@ -155,14 +174,18 @@ def sparse_init(
     >>> W = sparse_init(np.empty((10, 4), "f"), 0.5, seed=0)   # 5 zeros per column
     """
     out = _begin(sparse_init, locals())
-    require_ndim("sparse_init", out.shape, 2, 2)
+    require_ndim(sparse_init.__name__, out.shape, 2, 2)
+    # The values are N(0, std) draws rounded to the array's dtype: the same rule as a normal's.
+    _require_distribution(sparse_init, out, Normal(0.0, std))
     if _skip_empty(sparse_init, out, seed):
         return out
     rows, cols = out.shape
     # One draw of 2 * rows * cols normals: the first half are the values, the second
     # half rank the rows of each column (iid keys make every choice of rows equally likely).
     work = fill(
-        np.empty((2, rows, cols), np.float64), Normal(0.0, 1.0), resolve_seed("sparse_init", seed)
+        np.empty((2, rows, cols), np.float64),
+        Normal(0.0, 1.0),
+        resolve_seed(sparse_init.__name__, seed),
     )
     values, keys = work
     values *= std

@@ -11,7 +11,7 @@ from ..engine import Normal, fill, resolve_seed
 from ..fans import Layout, layout_axes
 from ..regions import accepts_bfloat16
 from ..registry import register_initializer
-from ._base import _begin, _skip_empty
+from ._base import _begin, _require_fits, _skip_empty
 
 __all__ = ["delta_orthogonal_init", "haar_orthogonal", "orthogonal_init"]
 
@@ -58,12 +58,13 @@ def orthogonal_init(
     True
     """
     out = _begin(orthogonal_init, locals())
-    require_ndim("orthogonal_init", out.shape, 2)
+    require_ndim(orthogonal_init.__name__, out.shape, 2)
+    _require_fits(orthogonal_init, out, "gain", gain)  # |entries| <= gain
     _, out_axis = layout_axes(layout)
     if _skip_empty(orthogonal_init, out, seed):
         return out
     rows = out.shape[out_axis]
-    matrix = haar_orthogonal(rows, out.size // rows, resolve_seed("orthogonal_init", seed))
+    matrix = haar_orthogonal(rows, out.size // rows, resolve_seed(orthogonal_init.__name__, seed))
     matrix *= gain
     if layout == "io":
         out[...] = matrix.T.reshape(out.shape)
@@ -97,17 +98,18 @@ def delta_orthogonal_init(
     True
     """
     out = _begin(delta_orthogonal_init, locals())
-    require_ndim("delta_orthogonal_init", out.shape, 3, 5)
+    require_ndim(delta_orthogonal_init.__name__, out.shape, 3, 5)
+    _require_fits(delta_orthogonal_init, out, "gain", gain)
     in_axis, out_axis = layout_axes(layout)
     n_in, n_out = out.shape[in_axis], out.shape[out_axis]
     if n_in > n_out:
         raise ValueError(
-            "delta_orthogonal_init: needs at least as many output channels as input channels "
-            f"for an orthogonal centre, got shape {out.shape} (layout {layout!r})"
+            f"{delta_orthogonal_init.__name__}: needs at least as many output channels as "
+            f"input channels for an orthogonal centre, got shape {out.shape} (layout {layout!r})"
         )
     if _skip_empty(delta_orthogonal_init, out, seed):
         return out
-    matrix = haar_orthogonal(n_out, n_in, resolve_seed("delta_orthogonal_init", seed))
+    matrix = haar_orthogonal(n_out, n_in, resolve_seed(delta_orthogonal_init.__name__, seed))
     matrix *= gain
     out.fill(0)
     if layout == "io":

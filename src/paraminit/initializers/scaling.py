@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from ..arguments import Finite, PositiveFinite, PositiveInt, Seed
+from ..arguments import ArgumentError, Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
 from ..engine import Distribution, Normal, TruncatedNormal, Uniform
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
@@ -66,8 +66,8 @@ def distribution_for_variance(variance: float, distribution: str) -> Distributio
         sigma = math.sqrt(variance) / TRUNCATED_STD_FACTOR
         return TruncatedNormal(0.0, sigma, -2.0 * sigma, 2.0 * sigma)
     raise ValueError(
-        "distribution_for_variance: 'distribution' must be one of 'truncated_normal', "
-        f"'normal', 'uniform', got {distribution!r}"
+        f"{distribution_for_variance.__name__}: 'distribution' must be one of "
+        f"'truncated_normal', 'normal', 'uniform', got {distribution!r}"
     )
 
 
@@ -79,15 +79,42 @@ def _variance_scaling(
     distribution: str,
     axes: tuple[int, int],
     seed: int | None,
+    cause: tuple[str, object] | None = None,
 ) -> FloatArray:
-    """The one formula of the family: fill ``out`` with variance ``scale / fan[mode]``."""
+    """The one formula of the family: fill ``out`` with variance ``scale / fan[mode]``.
+
+    ``cause`` is the ``(argument, value)`` that ``scale`` comes from, blamed when the
+    variance or its distribution cannot fill ``out`` (``None``: ``scale`` is fixed).
+    """
     fan_in, fan_out = compute_fans(
         out.shape, in_axis=axes[0], out_axis=axes[1], func_name=func.__name__
     )
     if _skip_empty(func, out, seed):
         return out
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-    return _random_fill(func, out, distribution_for_variance(scale / fan, distribution), seed)
+    variance = scale / fan
+    if cause is not None and not 0 < variance < math.inf:
+        field, given = cause
+        words = "underflows to 0" if variance == 0 else "overflows float64"
+        raise ArgumentError(func.__name__, field, given, f"gives a variance that {words}")
+    dist = distribution_for_variance(variance, distribution)
+    return _random_fill(func, out, dist, seed, cause)
+
+
+def _square(gain: float) -> float:
+    """``gain**2``, ``inf`` where a float overflows (refused by the variance check)."""
+    try:
+        return gain**2
+    except OverflowError:
+        return math.inf
+
+
+def _leaky_gain(nonlinearity: str, a: float) -> float:
+    """``calculate_gain(nonlinearity, a)``; 0 for a slope too steep to square (refused)."""
+    try:
+        return calculate_gain(nonlinearity, a)
+    except OverflowError:
+        return 0.0
 
 
 @register_initializer("variance_scaling_init.v1")
@@ -120,7 +147,14 @@ def variance_scaling_init(
     """
     out = _begin(variance_scaling_init, locals())
     return _variance_scaling(
-        variance_scaling_init, out, scale, mode, distribution, (in_axis, out_axis), seed
+        variance_scaling_init,
+        out,
+        scale,
+        mode,
+        distribution,
+        (in_axis, out_axis),
+        seed,
+        ("scale", scale),
     )
 
 
@@ -147,7 +181,7 @@ def normal_init(
     if fan_in is None:
         if out.ndim < 2:
             raise ValueError(
-                f"normal_init: cannot infer fan_in from shape {out.shape} (fewer than 2 "
+                f"{normal_init.__name__}: cannot infer fan_in from shape {out.shape} (fewer than 2 "
                 "dimensions); pass fan_in"
             )
         return _variance_scaling(
@@ -179,7 +213,9 @@ def xavier_uniform_init(
     """
     out = _begin(xavier_uniform_init, locals())
     axes = layout_axes(layout)
-    return _variance_scaling(xavier_uniform_init, out, gain**2, "fan_avg", "uniform", axes, seed)
+    return _variance_scaling(
+        xavier_uniform_init, out, _square(gain), "fan_avg", "uniform", axes, seed, ("gain", gain)
+    )
 
 
 glorot_uniform_init = xavier_uniform_init
@@ -204,7 +240,9 @@ def xavier_normal_init(
     """
     out = _begin(xavier_normal_init, locals())
     axes = layout_axes(layout)
-    return _variance_scaling(xavier_normal_init, out, gain**2, "fan_avg", "normal", axes, seed)
+    return _variance_scaling(
+        xavier_normal_init, out, _square(gain), "fan_avg", "normal", axes, seed, ("gain", gain)
+    )
 
 
 @register_initializer("glorot_normal_init.v1")
@@ -246,9 +284,11 @@ def kaiming_uniform_init(
     >>> W = kaiming_uniform_init(np.empty((64, 32), "f"), nonlinearity="relu", seed=0)
     """
     out = _begin(kaiming_uniform_init, locals())
-    gain = calculate_gain(nonlinearity, a)
+    gain = _leaky_gain(nonlinearity, a)
     axes = layout_axes(layout)
-    return _variance_scaling(kaiming_uniform_init, out, gain**2, mode, "uniform", axes, seed)
+    return _variance_scaling(
+        kaiming_uniform_init, out, gain**2, mode, "uniform", axes, seed, ("a", a)
+    )
 
 
 @register_initializer("kaiming_normal_init.v1")
@@ -272,9 +312,11 @@ def kaiming_normal_init(
     >>> W = kaiming_normal_init(np.empty((64, 32), "f"), nonlinearity="relu", seed=0)
     """
     out = _begin(kaiming_normal_init, locals())
-    gain = calculate_gain(nonlinearity, a)
+    gain = _leaky_gain(nonlinearity, a)
     axes = layout_axes(layout)
-    return _variance_scaling(kaiming_normal_init, out, gain**2, mode, "normal", axes, seed)
+    return _variance_scaling(
+        kaiming_normal_init, out, gain**2, mode, "normal", axes, seed, ("a", a)
+    )
 
 
 @register_initializer("he_uniform_init.v1")
