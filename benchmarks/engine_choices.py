@@ -19,8 +19,8 @@ import numpy as np
 
 import paraminit
 from paraminit.engine import blocks, streams
-from paraminit.engine.ziggurat import standard_normal
 from paraminit.engine.streams import STREAMS
+from paraminit.engine.ziggurat import standard_normal
 
 
 def best(func: Callable[[], object], repeat: int = 7, number: int = 20) -> float:
