@@ -242,6 +242,36 @@ def test_ziggurat_fast_wedge_and_tail_paths(monkeypatch: pytest.MonkeyPatch) -> 
     assert u_top >= K23[200]
 
 
+@pytest.mark.parametrize("tries", [1, 4])  # one try: a tenth of tails draw more
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ziggurat_slow_path_on_python_floats_is_the_vector_one(
+    dtype: type, tries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Few slow candidates are decided on Python floats; the values and the words
+    # consumed must be the vector path's, bit for bit.
+    monkeypatch.setattr(ziggurat, "_TAIL_TRIES", tries)
+    layout = ziggurat._LAYOUTS[np.dtype(dtype)]
+    scratch = Scratch()
+    tails = 0
+    for seed in range(60):
+        g = np.random.Generator(np.random.SFC64(seed))
+        out = np.empty(5000, dtype)
+        ziggurat._candidates(g, out.size, layout, out, scratch)
+        slow = np.flatnonzero(np.isnan(out))
+        code = scratch.get("zig_index", np.intp, out.size)[slow] >> ziggurat._BUCKET_BITS
+        u = scratch.get("zig_u", dtype, out.size)[slow]
+        tails += int(np.count_nonzero((code >> 1 == 0) & (u >= layout.base)))
+        state = g.bit_generator.state
+        ok, values = ziggurat._exact(g, code, u, layout, scratch)
+        after = g.bit_generator.random_raw(2)
+        g.bit_generator.state = state
+        ok_few, values_few = ziggurat._exact_few(g, code, u, layout)
+        assert np.array_equal(ok, ok_few)
+        assert values.tobytes() == values_few.tobytes()
+        assert np.array_equal(g.bit_generator.random_raw(2), after)
+    assert tails > 10
+
+
 def test_ziggurat_spares_replace_failed_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     # Value 0's wedge candidate fails (v near 1 puts y above f(x)); it takes the
     # next spare that passes: spare 0 is a failing wedge candidate too, spare 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paraminit.engine.portable import log, uniform_from_raw
+from paraminit.engine.portable import log, log1, uniform_from_raw
 from paraminit.engine.streams import Scratch
 
 
@@ -38,3 +38,12 @@ def test_log_is_within_one_ulp() -> None:
     ulps = np.abs((got - exact) / np.spacing(np.abs(exact).astype(np.float64)))
     assert float(np.nanmax(np.where(exact == 0, 0, ulps))) < 1.0
     assert got[-4] == 0.0
+
+
+def test_scalar_log_is_the_vector_log_bit_for_bit() -> None:
+    g = np.random.Generator(np.random.SFC64(3))
+    x = np.concatenate(
+        [1.0 - g.random(4000), np.geomspace(2.0**-1000, 2.0**1000, 4000), [1.0, 2.0**-1074 * 2**52]]
+    )
+    vector = log(x.copy(), np.empty_like(x), Scratch())
+    assert [log1(float(v)) for v in x] == vector.tolist()

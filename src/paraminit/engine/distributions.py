@@ -334,10 +334,9 @@ class Normal(Distribution):
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         work, std, mean = self._cached(target.dtype)  # NormalParams' fields
         z = standard_normal(g, target.size, work, scratch)
-        if target.dtype is work:
-            np.multiply(z, std, out=target)
-            np.add(target, mean, out=target)
-        else:
-            np.multiply(z, std, out=z)
-            np.add(z, mean, out=z)
-            target[...] = z
+        out = target if target.dtype is work else z
+        np.multiply(z, std, out=out)
+        if self.mean != 0.0:  # adding 0 would only turn -0.0 into 0.0
+            np.add(out, mean, out=out)
+        if out is not target:
+            target[...] = out

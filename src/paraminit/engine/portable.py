@@ -21,6 +21,7 @@ docs/engine.md has the measured error against numpy's ``log``.
 
 from __future__ import annotations
 
+import struct
 import sys
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy.typing as npt
 
 from .streams import Scratch
 
-__all__ = ["log", "uniform_from_raw", "words32"]
+__all__ = ["log", "log1", "uniform_from_raw", "words32"]
 
 F64Array = npt.NDArray[np.floating[Any]]  # float64 arrays; typed loosely as scratch buffers are
 U64Array = npt.NDArray[np.uint64]
@@ -144,3 +145,30 @@ def _horner(z: Any, coefficients: tuple[float, ...], acc: Any) -> Any:
         np.add(acc, t(c), out=acc)
         np.multiply(acc, z, out=acc)
     return acc
+
+
+_DOUBLE = struct.Struct("<d")
+_BITS = struct.Struct("<Q")
+
+
+def log1(x: float) -> float:
+    """:func:`log` of one positive, normal, finite float, bit for bit: the same rounded
+    steps in the same order on Python floats (IEEE doubles; CPython rounds each
+    operation, never fusing two), for callers with a handful of values, where
+    numpy's per-call cost dominates."""
+    bits = (_BITS.unpack(_DOUBLE.pack(x))[0] + int(_OFFSET)) & 0xFFFFFFFFFFFFFFFF
+    k = float((bits >> 52) - 1023)  # exact, as the vector form's 2**52 trick
+    m = _DOUBLE.unpack(_BITS.pack((bits & int(_MANTISSA)) + _SQRT_HALF_BITS))[0]
+    f = m - 1.0
+    s = f / (f + 2.0)
+    z = s * s
+    acc = z * _LG64[-1]
+    for c in _LG64[-2::-1]:
+        acc = (acc + c) * z
+    hfsq = f * f
+    hfsq = hfsq * 0.5
+    acc = (acc + hfsq) * s
+    acc = acc + k * _LN2_LO
+    acc = (hfsq - acc) - f
+    result: float = k * _LN2_HI - acc
+    return result

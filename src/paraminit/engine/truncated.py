@@ -232,27 +232,26 @@ class TruncatedNormal(Distribution):
         :meth:`_standard_bounds`.
         """
         work, n = params.work, target.size
-        # Spares for the expected rejections plus SPARE_SIGMAS standard deviations;
-        # a shortfall draws more.
+        # Spares for the expected rejections plus SPARE_SIGMAS standard deviations,
+        # the last values of the block's one normal draw; a shortfall draws more.
         accept = bounds.acceptance
         rejected = n * (1.0 - accept)
         spares = max(int((rejected + SPARE_SIGMAS * math.sqrt(rejected * accept)) / accept), 0)
         spares += 16
-        z = standard_normal(g, n, work, scratch)
-        spare = standard_normal(g, spares, work, scratch, "tn_spare")
+        both = standard_normal(g, n + spares, work, scratch)  # one call: one slow path
+        z, spare = both[:n], both[n:]
         # np.place fills the draws outside, in ascending order, with the good
         # spares in order, in one call.
         outside = _outside(z, bounds)
         count = int(np.count_nonzero(outside))
         if count:
             np.place(z, outside, self._good_spares(g, spare, count, scratch, work, bounds))
-        if target.dtype is work:
-            np.multiply(z, params.std, out=target)
-            np.add(target, params.mean, out=target)
-        else:
-            np.multiply(z, params.std, out=z)
-            np.add(z, params.mean, out=z)
-            target[...] = z
+        out = target if target.dtype is work else z
+        np.multiply(z, params.std, out=out)
+        if self.mean != 0.0:  # adding 0 would only turn -0.0 into 0.0
+            np.add(out, params.mean, out=out)
+        if out is not target:
+            target[...] = out
 
     @staticmethod
     def _good_spares(

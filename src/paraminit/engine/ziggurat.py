@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from ..contract import FloatArray
 from ._ziggurat import K23, K52, X32, F, R, X
-from .portable import log, words32
+from .portable import log, log1, words32
 from .streams import Scratch
 
 __all__ = ["standard_normal"]
@@ -152,7 +152,9 @@ def _settle(
     index: Any = scratch.get("zig_index", np.intp, out.size)
     code = index[slow] >> _BUCKET_BITS  # [layer | sign]
     u = scratch.get("zig_u", lay.dtype, out.size)[slow]
-    ok, values = _exact(g, code, u, lay, scratch)
+    ok, values = (
+        _exact_few(g, code, u, lay) if slow.size <= _FEW else _exact(g, code, u, lay, scratch)
+    )
     out[slow] = np.where(ok, values, np.nan)
     first = int(np.searchsorted(slow, n))
     failed = slow[:first][~ok[:first]]
@@ -231,3 +233,59 @@ def _tail(raw: Any, logs: Any, scratch: Scratch) -> Any:
             _tail(raw, log(more, more, scratch).reshape(missing.size, _TAIL_TRIES, 2), scratch) - R
         )
     return chosen + R
+
+
+# Up to this many slow candidates, _exact_few decides them on Python floats: a
+# small array's block has one or two, and numpy's per-call cost (about 60 calls
+# for _exact) would be most of its time.
+_FEW = 8
+_F_LIST = [float(v) for v in _F]
+_F_STEP_LIST = [float(v) for v in _F_STEP]
+
+
+def _exact_few(
+    g: np.random.Generator, code: npt.NDArray[np.intp], u: Any, lay: _Layout
+) -> tuple[npt.NDArray[np.bool_], Any]:
+    """:func:`_exact`, value for value and word for word, on Python floats (with
+    :func:`.portable.log1`): the same rounded steps in the same order."""
+    raw = g.bit_generator.random_raw
+    codes, us = code.tolist(), u.astype(np.float64).tolist()
+    signed = lay.signed[code].astype(np.float64).tolist()
+    work = lay.dtype
+    # fl(u X) in the work dtype: the double product of a 23-bit u and a float32
+    # X is exact, so rounding it to float32 once is float32's rounded product.
+    xs = [float(work(a * b)) for a, b in zip(us, signed, strict=True)]
+    vs = [(w >> 11) * _TWO_M53 for w in raw(len(codes)).tolist()]
+    tails = [
+        i for i, (c, a) in enumerate(zip(codes, us, strict=True)) if c >> 1 == 0 and a >= lay.base
+    ]
+    tries = _open_uniforms(raw, 2 * _TAIL_TRIES * len(tails)).tolist()
+    ok = []
+    for c, x, v in zip(codes, xs, vs, strict=True):
+        layer = c >> 1
+        y = _F_LIST[layer] + v * _F_STEP_LIST[layer]
+        ok.append(log1(y) < -0.5 * (x * x) or layer == 0)
+    if tails:
+        logs = [log1(y) for y in tries]
+        for i, t in zip(tails, _tail_few(raw, logs, len(tails)), strict=True):
+            xs[i] = float(work(-t if codes[i] & 1 else t))
+    return np.array(ok, np.bool_), np.array(xs, work)
+
+
+def _tail_few(raw: Any, logs: list[float], rows: int) -> list[float]:
+    """:func:`_tail` on Python floats: ``logs`` holds ``rows`` rows of tries."""
+    width = 2 * _TAIL_TRIES
+    chosen, missing = [], []
+    for r in range(rows):
+        row = logs[r * width : (r + 1) * width]
+        ts = [a / -R for a in row[0::2]]
+        passed = [b * -2.0 > t * t for b, t in zip(row[1::2], ts, strict=True)]
+        chosen.append(ts[passed.index(True)] if True in passed else ts[0])
+        if True not in passed:
+            missing.append(r)
+    if missing:
+        more = _open_uniforms(raw, width * len(missing)).tolist()
+        again = _tail_few(raw, [log1(y) for y in more], len(missing))
+        for r, t in zip(missing, again, strict=True):
+            chosen[r] = t - R
+    return [t + R for t in chosen]
