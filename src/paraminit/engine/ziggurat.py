@@ -14,12 +14,14 @@ The fast path needs no transcendental: one gather, from a table indexed by
 the layer, the sign and the top ``_BUCKET_BITS`` bits of ``u``, gives
 ``+-X[i]`` where every ``u`` of that bucket lies below ``K[i]`` (then ``u X[i] <
 X[i - 1]``: the point is surely under the density), NaN elsewhere; ``x = u
-T[index]`` is the value, or NaN for the ~1.6 % of candidates the exact slow
+T[index]`` is the value, or NaN for the ~2.4 % of candidates the exact slow
 path decides: Marsaglia's wedge test ``F[i] + v (F[i-1] - F[i]) < exp(-x**2/2)``
 as ``log(...) < -x**2/2`` (always true for ``u < K[i]``), and the tail
-``R + t``, ``t = -log(u1)/R``, kept when ``-2 log(u2) > t**2``, with the
-portable :func:`.portable.log`. Candidates that fail are replaced by spares
-(see :func:`standard_normal`). No libm or SIMD function decides a value.
+``R + t``, ``t = -log(u1)/R``, kept when ``-2 log(u2) > t**2`` (tries repeat
+until one passes), with the portable :func:`.portable.log` (a block with at
+most ``_FEW`` such candidates decides them on Python floats, bit for bit the
+same). Candidates that fail are replaced by spares (see
+:func:`standard_normal`). No libm or SIMD function decides a value.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from .streams import Scratch
 __all__ = ["standard_normal"]
 
 # Bits of u in the fast table's index: candidates in a bucket that straddles
-# K[i] go to the slow path (0.4 % of them at 6 bits; a bigger table gathers slower).
+# K[i] go to the slow path (0.9 % of them at 6 bits; 7 bits was no faster, 5 bits
+# 9 % slower: a bigger table gathers slower, more slow candidates cost more).
 _BUCKET_BITS = 6
 # Spares drawn with a block: a candidate fails with probability 0.67 % (the
 # ziggurat's efficiency is 0.9933); the expected failures plus 4 standard
@@ -96,14 +99,14 @@ def standard_normal(
 ) -> FloatArray:
     """``n`` N(0, 1) values of float32 or float64 ``dtype``, in a scratch buffer (by ``name``).
 
-    The block draws ``n + s`` candidates at once (``s`` spares, about 0.7 %
-    more): float32 from the 32-bit halves of ``ceil((n + s) / 2)`` raw words,
+    The block draws ``n + s`` candidates at once (``s`` spares, 546 for
+    65,536): float32 from the 32-bit halves of ``ceil((n + s) / 2)`` raw words,
     low half first, float64 one raw word each. Value ``j`` is candidate ``j``
     when that passes; a failing one takes the next spare (candidates ``n`` on)
     that passes, in order, so each value is an independent exact draw and the
     values depend only on the generator's state and ``n``. The slow path's
-    uniforms come after (two raw words per candidate it tests, in order); a
-    shortfall of spares (rare) draws more.
+    words come after (see :func:`_exact`); a shortfall of spares (4 sigma,
+    rare) draws more candidates.
     """
     lay = _LAYOUTS[dtype]
     expected = n * _FAIL
@@ -237,8 +240,9 @@ def _tail(raw: Any, logs: Any, scratch: Scratch) -> Any:
 
 # Up to this many slow candidates, _exact_few decides them on Python floats: a
 # small array's block has one or two, and numpy's per-call cost (about 60 calls
-# for _exact) would be most of its time.
-_FEW = 8
+# for _exact, some 45-90 us) would be most of its time. Measured: 2 candidates
+# 16 against 58 us, 8: 30 against 46, 32: 99 against 88.
+_FEW = 24
 _F_LIST = [float(v) for v in _F]
 _F_STEP_LIST = [float(v) for v in _F_STEP]
 
