@@ -114,9 +114,8 @@ def test_uniform_sampled_values_stay_in_lo_hi_for_many_pairs(dtype: str) -> None
                 assert (out >= t(lo)).all() and (out < t(hi)).all(), (lo, hi, size)
 
 
-# Normal-proposal cut-offs: symmetric (screened), asymmetric (screened and
-# not), off-centre, and an interval that excludes the mean (more spares than
-# values: two Box-Muller calls per block).
+# Normal-proposal cut-offs: symmetric, asymmetric, off-centre, and an interval
+# that excludes the mean (more spares than values).
 NORMAL_PROPOSALS = [
     (0.0, 1.0, -2.0, 2.0),
     (0.0, 1.0, -1.5, 2.5),
