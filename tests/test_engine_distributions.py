@@ -1,4 +1,4 @@
-"""Distributions of the engine: their statistics, bounds, exact edges and Box-Muller tails."""
+"""Distributions of the engine: their statistics, bounds, exact edges and the ziggurat's paths."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from paraminit.engine import (
     fill,
     fill_region,
     truncated,
+    ziggurat,
 )
-from paraminit.engine.distributions import largest_uniform, standard_normal_bulk
+from paraminit.engine._ziggurat import K23, X32, R
+from paraminit.engine.distributions import largest_uniform
 from paraminit.engine.streams import Scratch
 
 DTYPES = ["float16", "float32", "float64"]
@@ -35,14 +37,16 @@ def test_ks_truncated_normal_on_both_paths(size: int, a: float, b: float) -> Non
     assert stats.kstest(sample, "truncnorm", args=(a, b)).pvalue > 1e-3
 
 
-def test_box_muller_tails_and_moments() -> None:
-    out = fill(np.empty(64 * BLOCK_SIZE, np.float32), Normal(0.0, 1.0), 12).astype(np.float64)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ziggurat_tails_and_moments(dtype: type) -> None:
+    out = fill(np.empty(64 * BLOCK_SIZE, dtype), Normal(0.0, 1.0), 12).astype(np.float64)
     assert abs(out.mean()) < 5e-3 and abs(out.std() - 1.0) < 5e-3
     assert abs(stats.skew(out)) < 0.02 and abs(stats.kurtosis(out)) < 0.04
     assert stats.kstest(out[::7], "norm").pvalue > 1e-3
-    # The tail beyond 4 sigma has the right mass (the radius comes from 53 bits).
-    expected = 2 * stats.norm.sf(4.0) * out.size
-    assert abs((np.abs(out) > 4.0).sum() - expected) < 5 * np.sqrt(expected)
+    # The masses beyond 3 sigma, beyond the base R (the tail path) and beyond 4 sigma.
+    for cut in (3.0, R, 4.0):
+        expected = 2 * stats.norm.sf(cut) * out.size
+        assert abs((np.abs(out) > cut).sum() - expected) < 5 * np.sqrt(expected), cut
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -110,9 +114,8 @@ def test_uniform_sampled_values_stay_in_lo_hi_for_many_pairs(dtype: str) -> None
                 assert (out >= t(lo)).all() and (out < t(hi)).all(), (lo, hi, size)
 
 
-# Normal-proposal cut-offs: symmetric (screened), asymmetric (screened and
-# not), off-centre, and an interval that excludes the mean (more spares than
-# values: two Box-Muller calls per block).
+# Normal-proposal cut-offs: symmetric, asymmetric, off-centre, and an interval
+# that excludes the mean (more spares than values).
 NORMAL_PROPOSALS = [
     (0.0, 1.0, -2.0, 2.0),
     (0.0, 1.0, -1.5, 2.5),
@@ -179,25 +182,6 @@ def test_truncated_normal_spare_shortfall_stays_exact_and_shard_invariant(
 
 @pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
 @pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
-def test_truncated_normal_methods_alone_and_shared_give_the_same_bits(
-    mean: float, std: float, a: float, b: float, sigmas: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Alone, a thread tests only screened Box-Muller pairs; sharing a fill, it
-    # uses np.place over the whole block (fewer, longer calls).
-    monkeypatch.setattr(truncated, "SPARE_SIGMAS", sigmas)
-    dist = TruncatedNormal(mean, std, a, b)
-    results = []
-    for shared in (False, True):
-        scratch = Scratch()
-        scratch.shared = shared
-        out = np.empty(BLOCK_SIZE - 3, np.float32)
-        dist.fill_bulk(np.random.Generator(np.random.SFC64(5)), out, scratch)
-        results.append(out)
-    assert np.array_equal(results[0], results[1])
-
-
-@pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
-@pytest.mark.parametrize(("mean", "std", "a", "b"), NORMAL_PROPOSALS, ids=str)
 def test_truncated_normal_gives_the_same_bits_on_one_and_several_threads(
     mean: float, std: float, a: float, b: float, sigmas: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,17 +207,97 @@ class _Words:
         return words
 
 
-def test_box_muller_refines_the_far_tail() -> None:
-    # Pair 0: radius word 0 (the far tail), angle word 0 -> cos = 1, sin = 0.
-    # Pair 1: radius word 2**31 (u = 1/2), angle word 2**30 (a quarter turn).
-    # The tail's fresh word 2**62 gives w = 2**50 2**-52 + 2**-53 = 1/4 + 2**-53.
-    words = [0, (1 << 30) << 32 | (1 << 31)]
-    buf = np.empty(4, np.float32)
-    standard_normal_bulk(_Words(words, [1 << 62]), buf, Scratch())  # type: ignore[arg-type]
-    far = np.sqrt(-2 * np.log(0.25 * 2.0**-32))  # u = (0 + 1/4) 2**-32, not 2**-33
-    middle = np.sqrt(-2 * np.log((2**31 + 0.5) * 2.0**-32))
-    np.testing.assert_allclose(buf, [far, middle * np.cos(np.pi / 2), 0.0, middle], atol=1e-6)
-    assert buf[0] > 6.7  # beyond what a plain 32-bit radius can reach
+def _candidate(layer: int, negative: bool, u: int) -> int:
+    """A float32 candidate word: layer, sign, then the 23 bits of u."""
+    return layer << 24 | int(negative) << 23 | u
+
+
+def _pairs(*halves: int) -> list[int]:
+    """32-bit candidate words as raw 64-bit words, low half first."""
+    padded = [*halves, 0] if len(halves) % 2 else list(halves)
+    return [padded[i] | padded[i + 1] << 32 for i in range(0, len(padded), 2)]
+
+
+def test_ziggurat_fast_wedge_and_tail_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Three values, no spare: a sure fast accept, a wedge candidate and a tail one.
+    monkeypatch.setattr(ziggurat, "_FAIL", 0.0)  # 16 spares
+    n, spares = 3, 16
+    top = (1 << 23) - 1
+    fast = _candidate(200, True, 1 << 20)  # u = 1/8, far below K[200]
+    wedge = _candidate(200, False, top)  # u near 1: beyond K[200], in the wedge
+    tail = _candidate(0, False, top)  # layer 0 beyond K[0]: the tail
+    fillers = [_candidate(200, False, 1 << 20)] * spares
+    # One word v per slow candidate (wedge, tail): v = 0 puts the wedge's y at
+    # F[200] < f(x), so it passes. The tail's tries (u1, u2): the first has
+    # u1 = 1 - 2**-53 (t = 2**-53 / R) and u2 = 2**-53 (-2 log u2 = 73 > t**2).
+    tries = [1 << 11, 0] * ziggurat._TAIL_TRIES
+    tries[1] = (1 << 64) - 1
+    words = _Words(_pairs(fast, wedge, tail, *fillers), [0, 0], tries)
+    out = ziggurat.standard_normal(words, n, np.dtype(np.float32), Scratch())  # type: ignore[arg-type]
+    u_top = np.float32(top * 2.0**-23)
+    assert out[0] == -np.float32(2.0**-3) * np.float32(X32[200])
+    assert out[1] == u_top * np.float32(X32[200])
+    assert out[2] == np.float32(R + 2.0**-53 / R)
+    assert u_top >= K23[200]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ziggurat_spare_shortfall_draws_more(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 16 spares for ~440 failures: the shortfall loop runs; the values stay
+    # normal and are a function of the stream alone.
+    monkeypatch.setattr(ziggurat, "_FAIL", 0.0)
+    runs = [
+        ziggurat.standard_normal(
+            np.random.Generator(np.random.SFC64(4)), BLOCK_SIZE, np.dtype(dtype), Scratch()
+        ).copy()
+        for _ in range(2)
+    ]
+    assert np.array_equal(runs[0], runs[1])
+    assert not np.isnan(runs[0]).any()
+    assert stats.kstest(runs[0].astype(np.float64), "norm").pvalue > 1e-3
+
+
+@pytest.mark.parametrize("tries", [1, 4])  # one try: a tenth of tails draw more
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ziggurat_slow_path_on_python_floats_is_the_vector_one(
+    dtype: type, tries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Few slow candidates are decided on Python floats; the values and the words
+    # consumed must be the vector path's, bit for bit.
+    monkeypatch.setattr(ziggurat, "_TAIL_TRIES", tries)
+    layout = ziggurat._LAYOUTS[np.dtype(dtype)]
+    scratch = Scratch()
+    tails = 0
+    for seed in range(60):
+        g = np.random.Generator(np.random.SFC64(seed))
+        out = np.empty(5000, dtype)
+        ziggurat._candidates(g, out.size, layout, out, scratch)
+        slow = np.flatnonzero(np.isnan(out))
+        code = scratch.get("zig_index", np.intp, out.size)[slow] >> ziggurat._BUCKET_BITS
+        u = scratch.get("zig_u", dtype, out.size)[slow]
+        tails += int(np.count_nonzero((code >> 1 == 0) & (u >= layout.base)))
+        state = g.bit_generator.state
+        ok, values = ziggurat._exact(g, code, u, layout, scratch)
+        after = g.bit_generator.random_raw(2)
+        g.bit_generator.state = state
+        ok_few, values_few = ziggurat._exact_few(g, code, u, layout)
+        assert np.array_equal(ok, ok_few)
+        assert values.tobytes() == values_few.tobytes()
+        assert np.array_equal(g.bit_generator.random_raw(2), after)
+    assert tails > 10
+
+
+def test_ziggurat_spares_replace_failed_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Value 0's wedge candidate fails (v near 1 puts y above f(x)); it takes the
+    # next spare that passes: spare 0 is a failing wedge candidate too, spare 1
+    # a sure accept.
+    monkeypatch.setattr(ziggurat, "_FAIL", 0.0)
+    top = (1 << 23) - 1
+    wedge = _candidate(200, False, top)
+    sure = [_candidate(100, True, 1 << 19)] * 15
+    words = _Words(_pairs(wedge, wedge, *sure), [(1 << 64) - 1] * 2, [])
+    out = ziggurat.standard_normal(words, 1, np.dtype(np.float32), Scratch())  # type: ignore[arg-type]
+    assert out[0] == -np.float32(2.0**-4) * np.float32(X32[100])
 
 
 # --------------------------------------------------------------------------- laws

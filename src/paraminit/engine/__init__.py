@@ -6,9 +6,11 @@ Its modules, bottom-up (each imports only those above it in this list):
 * :mod:`.threads`: the thread count and pool;
 * :mod:`.streams`: the keyed bit generator of each block, scratch buffers;
 * :mod:`.floats`: the work dtype, rounding to a dtype, searching by ulps;
-* :mod:`.portable`: uniforms from raw words, ``log`` and ``sincos`` from
-  correctly rounded operations only, so values are the same on every CPU;
-* :mod:`.distributions`, :mod:`.truncated`: uniform, normal (Box-Muller) and
+* :mod:`.portable`: uniforms from raw words, ``log`` from correctly rounded
+  operations only, so values are the same on every CPU;
+* :mod:`.ziggurat`: the standard normal by a vectorized ziggurat (tables in
+  :mod:`._ziggurat`);
+* :mod:`.distributions`, :mod:`.truncated`: uniform, normal (the ziggurat) and
   truncated normal, each with its own law (``moments``, ``pdf``);
 * :mod:`.blocks`: :func:`fill` and :func:`fill_region` over blocks of the
   logical index.

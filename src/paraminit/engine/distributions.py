@@ -1,4 +1,4 @@
-"""The distributions the engine fills blocks from: uniform and normal, Box-Muller, the normal law.
+"""The distributions the engine fills blocks from: uniform, normal (a ziggurat), the normal law.
 
 A distribution turns a block's generator into values from its raw words only
 (``fill_block`` for small arrays, ``fill_bulk`` for the blocks of large ones;
@@ -18,8 +18,9 @@ import numpy.typing as npt
 
 from ..contract import FloatArray
 from .floats import F32, F64, float_key, last_key, of_key, round_up, work_dtype
-from .portable import log, sincos, uniform_from_raw, words32
+from .portable import uniform_from_raw
 from .streams import Scratch
+from .ziggurat import standard_normal
 
 __all__ = [
     "NORMAL_REACH",
@@ -34,79 +35,7 @@ __all__ = [
     "normal_cdf",
     "normal_curve",
     "normal_pdf",
-    "standard_normal_bulk",
 ]
-
-_TWO_POW_M32 = 2.0**-32
-_U11, _U12 = np.uint64(11), np.uint64(12)
-# Radius words below this are refined with 53 more bits (see standard_normal_bulk).
-_TAIL_WORDS = 1 << 8
-
-
-def standard_normal_bulk(
-    g: np.random.Generator,
-    buf: FloatArray,
-    scratch: Scratch,
-    spare: FloatArray | None = None,
-) -> FloatArray:
-    """Fill the 1-D contiguous ``buf`` (float32 or float64) with N(0, 1) by Box-Muller.
-
-    Pairs ``(r cos t, r sin t)``, ``r = sqrt(-2 log u)``, ``t = 2 pi k / 2**bits``;
-    cosines fill the first half of ``buf`` (``m = ceil(n / 2)`` values), sines
-    the rest. With ``spare`` (no longer than ``buf``), the same for the ``n``
-    values of ``buf`` followed by ``spare``, without a buffer that holds both.
-    Returns the radii ``r`` (``m`` values of ``buf``'s dtype, a scratch buffer
-    valid until the next call): value ``j`` and value ``j + m`` are ``r[j]`` times a cosine
-    and a sine, so neither exceeds ``r[j]`` in magnitude.
-
-    Only raw words of ``g``'s bit generator and the portable :func:`.portable.log`
-    and :func:`.portable.sincos` make the values, so they are the same on every
-    CPU and numpy version. float32: one raw 64-bit draw per pair, its low 32-bit
-    word ``k`` gives ``u = (k + 1/2) 2**-32`` and its high word the angle
-    (``bits = 32``); the rare pairs with ``k < 2**8`` (``u < 2**-24``, the tail
-    beyond 5.8 sigma) get ``u = (k + w) 2**-32`` with a fresh 53-bit ``w`` in
-    ``(0, 1)``, so the tail is exact down to ``u ~ 2**-85`` (13 sigma) instead of
-    stopping at 6.7 sigma. float64: ``m`` words give ``u = 1 - (w >> 11) 2**-53``
-    in ``(0, 1]``, ``m`` more the angles' 53-bit words ``w >> 11``. ``log``
-    runs in float64 for both; float32 rounds ``-2 log u`` to float32 and takes
-    ``sqrt``, ``cos``, ``sin`` and the products in float32.
-    """
-    n = buf.size if spare is None else buf.size + spare.size
-    m = (n + 1) // 2
-    raw = g.bit_generator.random_raw
-    work = buf.dtype
-    u = scratch.get("bm_u", F64, m)
-    if work == F64:
-        uniform_from_raw(raw(m), u)
-        np.subtract(1.0, u, out=u)
-        angle: Any = raw(m)
-        np.right_shift(angle, _U11, out=angle)
-        radius = log(u, u, scratch)
-    else:
-        halves = words32(raw(m))
-        k = halves[0::2]
-        np.add(k, 0.5, out=u)
-        if u.min() < _TAIL_WORDS:  # ~0.2 % of blocks; a min is cheaper than a search
-            tail = np.flatnonzero(u < _TAIL_WORDS)
-            fresh = raw(tail.size)
-            np.right_shift(fresh, _U12, out=fresh)
-            u[tail] = k[tail] + (fresh * 2.0**-52 + 2.0**-53)
-        np.multiply(u, _TWO_POW_M32, out=u)
-        angle = scratch.get("bm_k", np.uint32, m)
-        angle[...] = halves[1::2]
-        radius = scratch.get("bm_r", work, m)
-        log(u, u, scratch, short=True)
-        radius[...] = u  # rounded once to float32
-    np.multiply(radius, -2.0, out=radius)
-    np.sqrt(radius, out=radius)
-    cos, sin = scratch.get("bm_cos", work, m), scratch.get("bm_sin", work, m)
-    sincos(angle, cos, sin, scratch)
-    np.multiply(cos, radius, out=buf[:m])
-    n_sines = buf.size - m
-    np.multiply(sin[:n_sines], radius[:n_sines], out=buf[m:])
-    if spare is not None:
-        np.multiply(sin[n_sines : n - m], radius[n_sines : n - m], out=spare)
-    return radius
 
 
 def normal_cdf(x: float) -> float:
@@ -156,9 +85,9 @@ def overflows(value: float, dtype: np.dtype[Any]) -> bool:
         return not np.isfinite(dtype.type(value))
 
 
-# No standard normal draw of the engine exceeds this in magnitude: numpy's
-# ziggurat tails stop near 13.7 (r + -log(2**-53) / r, r = 3.654), Box-Muller
-# at sqrt(-2 log 2**-85) = 10.9. A Normal must stay finite this far out.
+# No standard normal draw of the engine exceeds this in magnitude: the
+# ziggurat's tail (engine/ziggurat.py) stops near 13.7 (R - log(2**-53) / R,
+# R = 3.654, its smallest open uniform 2**-53). A Normal must stay finite this far out.
 NORMAL_REACH = 14.0
 
 
@@ -446,12 +375,13 @@ class Normal(Distribution):
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         work, std, mean = self._cached(target.dtype)  # NormalParams' fields
-        buf = target if target.dtype is work else scratch.get("work", work, target.size)
-        standard_normal_bulk(g, buf, scratch)
-        np.multiply(buf, std, buf)
-        np.add(buf, mean, buf)
-        if buf is not target:
-            target[...] = buf
+        z = standard_normal(g, target.size, work, scratch)
+        out = target if target.dtype is work else z
+        np.multiply(z, std, out=out)
+        if self.mean != 0.0:  # adding 0 would only turn -0.0 into 0.0
+            np.add(out, mean, out=out)
+        if out is not target:
+            target[...] = out
 
     def refusal(self, dtype: np.dtype[Any]) -> Refusal | None:
         """``mean`` and ``std`` finite in the work dtype, and ``mean +- NORMAL_REACH * std``

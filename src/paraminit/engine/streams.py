@@ -31,7 +31,7 @@ __all__ = ["BLOCK_SIZE", "SMALL_SIZE", "STREAMS", "Scratch", "Streams"]
 # thread, M elements/s uniform/normal): 2**14 664/330, 2**15 750/369,
 # 2**16 798/397, 2**17 807/405, 2**18 805/403. 2**16 (256 KiB of float32) is the
 # smallest at full speed: the ~2 µs keying per block is < 2 %, a block and its
-# Box-Muller scratch stay in L2, regions waste the least, and 4 blocks (256K
+# normal scratch stay near L2, regions waste the least, and 4 blocks (256K
 # elements) pay for a thread hop.
 BLOCK_SIZE = 1 << 16
 # Arrays of at most this many elements draw their one block straight from Philox.

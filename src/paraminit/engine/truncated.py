@@ -19,17 +19,14 @@ from .distributions import (
     normal_pdf,
     overflows,
     remember,
-    standard_normal_bulk,
 )
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
 from .portable import log, uniform_from_raw
 from .streams import Scratch
+from .ziggurat import standard_normal
 
 __all__ = ["StandardBounds", "TruncatedNormal", "TruncatedParams"]
 
-# The normal proposal screens Box-Muller pairs by radius when at most this share
-# of pairs lies beyond the screen (see TruncatedNormal._fill_by_normal).
-SCREEN_MAX_SHARE = 0.4
 # Spares per block: the expected rejections plus this many standard deviations.
 SPARE_SIGMAS = 4.0
 # The least share of the law's mass whose draws land in [a, b] once scaled and
@@ -41,16 +38,13 @@ class StandardBounds(NamedTuple):
     """What the normal proposal tests standardized draws ``z`` against.
 
     The kept ``z`` are exactly the work-dtype numbers of ``[z_lo, z_hi]`` (0-d
-    arrays); ``symmetric`` when ``z_lo == -z_hi``; ``screen`` is a Box-Muller
-    radius below which both values of a pair are surely kept, or ``None`` where
-    screening would not pay; ``acceptance`` the probability of a normal draw
+    arrays); ``symmetric`` when ``z_lo == -z_hi``; ``acceptance`` the probability of a normal draw
     landing in ``[a, b]``.
     """
 
     z_lo: Any
     z_hi: Any
     symmetric: bool
-    screen: Any
     acceptance: float
 
 
@@ -179,13 +173,7 @@ class TruncatedNormal(Distribution):
             )
         z_lo, z_hi = of_key(k_lo, work), of_key(k_hi, work)
         symmetric = bool(z_lo == -z_hi)
-        reach = min(-float(z_lo), float(z_hi))
-        # |r cos t| <= r (1 + a few ulps): a pair with r below the screen has both
-        # values inside [-reach, reach], so inside [z_lo, z_hi].
-        screen = None
-        if reach > 0 and math.exp(-reach * reach / 2) <= SCREEN_MAX_SHARE:
-            screen = as_0d(w(reach * (1.0 - 2.0**-16)))
-        return StandardBounds(as_0d(z_lo), as_0d(z_hi), symmetric, screen, self._acceptance())
+        return StandardBounds(as_0d(z_lo), as_0d(z_hi), symmetric, self._acceptance())
 
     def refusal(self, dtype: np.dtype[Any]) -> Refusal | None:
         """``mean`` and ``std`` finite in the work dtype, ``std`` not 0 there, a number of
@@ -304,60 +292,26 @@ class TruncatedNormal(Distribution):
         :meth:`_standard_bounds`.
         """
         work, n = params.work, target.size
-        buf = target if target.dtype is work else scratch.get("work", work, n)
-        # Spares for the expected rejections plus SPARE_SIGMAS standard deviations
-        # (an even total keeps the Box-Muller halves aligned); a shortfall draws more.
+        # Spares for the expected rejections plus SPARE_SIGMAS standard deviations,
+        # the last values of the block's one normal draw; a shortfall draws more.
         accept = bounds.acceptance
         rejected = n * (1.0 - accept)
         spares = max(int((rejected + SPARE_SIGMAS * math.sqrt(rejected * accept)) / accept), 0)
         spares += 16
-        spares += (n + spares) & 1
-        spare = scratch.get("tn_spare", work, spares)
-        radius = None
-        if spares <= n:  # one Box-Muller call: the spares are its last sines
-            radius = standard_normal_bulk(g, buf, scratch, spare)
-        else:
-            standard_normal_bulk(g, buf, scratch)
-            standard_normal_bulk(g, spare, scratch)
-        if radius is not None and bounds.screen is not None and not scratch.shared:
-            bad = self._screened_outside(buf, radius, bounds, (n + spares) // 2)
-            if bad.size:
-                good = self._good_spares(g, spare, bad.size, scratch, work, bounds)
-                buf[bad] = good[: bad.size]
-        else:
-            # The same values by fewer numpy calls: np.place fills the draws
-            # outside, in ascending order, with the good spares in order. It
-            # takes longer alone (a branch per value outside), but one long call
-            # that releases the GIL beats a dozen short ones on several threads.
-            outside = _outside(buf, bounds)
-            count = int(np.count_nonzero(outside))
-            if count:
-                np.place(buf, outside, self._good_spares(g, spare, count, scratch, work, bounds))
-        np.multiply(buf, params.std, buf)
-        np.add(buf, params.mean, buf)
-        if buf is not target:
-            target[...] = buf
-
-    @staticmethod
-    def _screened_outside(
-        buf: FloatArray, radius: FloatArray, bounds: StandardBounds, half: int
-    ) -> npt.NDArray[np.intp]:
-        """The indices of the draws in ``buf`` outside ``[z_lo, z_hi]``, ascending.
-
-        Finding the few draws outside costs more than drawing them (a scan of a
-        sparse random mask mispredicts), so only the Box-Muller pairs whose
-        radius exceeds the screen are tested (13 % of pairs for a cut at 2
-        sigma): value j (a cosine) and value j + half (its sine, if in ``buf``)
-        of each screened pair j. 1-D index arrays: numpy's 2-D forms are far
-        slower, and take(flatnonzero) beats a boolean index here (a third of the
-        mask is set, where numpy's nonzero is branch-free).
-        """
-        n = buf.size
-        pairs = np.flatnonzero(np.greater(radius, bounds.screen))
-        cut = int(np.searchsorted(pairs, n - half))
-        where = np.concatenate((pairs, pairs[:cut] + half))
-        bad: npt.NDArray[np.intp] = where.take(np.flatnonzero(_outside(buf.take(where), bounds)))
-        return bad
+        both = standard_normal(g, n + spares, work, scratch)  # one call: one slow path
+        z, spare = both[:n], both[n:]
+        # np.place fills the draws outside, in ascending order, with the good
+        # spares in order, in one call.
+        outside = _outside(z, bounds)
+        count = int(np.count_nonzero(outside))
+        if count:
+            np.place(z, outside, self._good_spares(g, spare, count, scratch, work, bounds))
+        out = target if target.dtype is work else z
+        np.multiply(z, params.std, out=out)
+        if self.mean != 0.0:  # adding 0 would only turn -0.0 into 0.0
+            np.add(out, params.mean, out=out)
+        if out is not target:
+            target[...] = out
 
     @staticmethod
     def _good_spares(
@@ -372,8 +326,7 @@ class TruncatedNormal(Distribution):
         a shortfall (rare) is made up by further draws of ``g``."""
         good: FloatArray = spare[_inside(spare, bounds)]
         while good.size < count:
-            more = scratch.get("tn_more", work, 2 * (count - good.size) + 64)
-            standard_normal_bulk(g, more, scratch)
+            more = standard_normal(g, 2 * (count - good.size) + 64, work, scratch, "tn_more")
             good = np.concatenate((good, more[_inside(more, bounds)]))
         return good
 
