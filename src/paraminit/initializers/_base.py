@@ -9,6 +9,7 @@ import numpy as np
 from ..arguments import check_call
 from ..contract import FloatArray, prepare_output
 from ..engine import Distribution, fill, next_seed, resolve_seed
+from ..engine.threads import run_parallel
 
 
 def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
@@ -21,6 +22,31 @@ def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
 def _random_fill(func: Any, out: FloatArray, dist: Distribution, seed: int | None) -> FloatArray:
     """Fill ``out`` from ``dist`` under ``seed`` (the next package seed if ``None``)."""
     return fill(out, dist, next_seed() if seed is None else resolve_seed(func.__name__, seed))
+
+
+# Elements per piece of a constant fill shared over threads (1 MiB of float32): numpy's
+# fill releases the GIL, and one core does not saturate memory bandwidth.
+_CONSTANT_CHUNK = 1 << 18
+
+
+def _fill_constant(out: FloatArray, value: float) -> FloatArray:
+    """``out.fill(value)``, in pieces on the engine's threads when ``out`` is large.
+
+    A stand-in (``paraminit.regions``) and non-contiguous arrays get one
+    ``out.fill``: the stand-in records it, and the values are the same either way.
+    """
+    size = out.size
+    if type(out) is not np.ndarray or size < 4 * _CONSTANT_CHUNK or not out.flags.c_contiguous:
+        out.fill(value)
+        return out
+    flat = out.reshape(-1)
+    typed = out.dtype.type(value)  # rounded once, as out.fill rounds it
+
+    def work(pieces: range) -> None:
+        flat[pieces.start * _CONSTANT_CHUNK : pieces.stop * _CONSTANT_CHUNK].fill(typed)
+
+    run_parallel(work, -(-size // _CONSTANT_CHUNK))
+    return out
 
 
 def _skip_empty(func: Any, out: FloatArray, seed: int | None) -> bool:
