@@ -197,6 +197,8 @@ def summary_row(info: ParamInfo, array: FloatArray | None = None) -> dict[str, A
 
 
 def _parse_text(text: str, overrides: Mapping[str, Any]) -> Config:
+    if not overrides:  # one parse: the check below needs the text uninterpolated
+        return Config().from_str(text)
     raw = Config().from_str(text, interpolate=False)
     for dotted in overrides:
         section, sep, key = dotted.rpartition(".")
