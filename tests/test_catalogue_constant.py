@@ -25,8 +25,8 @@ def test_constants(dtype: Any) -> None:
 def test_large_constant_fills_are_shared_over_threads_with_the_same_bits(
     threads: int, dtype: Any
 ) -> None:
-    # 4 * 2**18 + 3 elements: above the size where pieces go to threads, with a ragged end.
-    size = 4 * (1 << 18) + 3
+    # 4 * 2**16 + 3 elements: above the size where pieces go to threads, with a ragged end.
+    size = 4 * (1 << 16) + 3
     paraminit.set_num_threads(threads)
     for value in (0.0, 1.0, 0.1, -3.7):
         got = paraminit.constant_init(np.empty(size, dtype), value)
