@@ -377,11 +377,10 @@ class Uniform(Distribution):
         # The clamps are numbers of target's dtype, so exact in the wider work dtype, and
         # rounding is monotone: clamping the work values before rounding gives the same
         # bits as clamping after, without a pass of float16 arithmetic (emulated, ~5x slower).
-        where = buf
         if clamp_hi is not None:
-            np.minimum(where, clamp_hi.astype(where.dtype), out=where)
+            np.minimum(buf, clamp_hi.astype(buf.dtype), out=buf)
         if clamp_lo is not None:
-            np.maximum(where, clamp_lo.astype(where.dtype), out=where)
+            np.maximum(buf, clamp_lo.astype(buf.dtype), out=buf)
         if buf is target:
             return
         if target.dtype is F16 and buf.dtype is F32 and buf.size >= _FAST_F16:
@@ -432,9 +431,5 @@ class Normal(Distribution):
         standard_normal_bulk(g, buf, scratch)
         np.multiply(buf, std, buf)
         np.add(buf, mean, buf)
-        if buf is target:
-            return
-        if target.dtype is F16 and buf.dtype is F32 and buf.size >= _FAST_F16:
-            to_float16(buf, target, scratch)
-        else:
+        if buf is not target:
             target[...] = buf
