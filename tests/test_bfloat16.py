@@ -159,3 +159,20 @@ def test_import_paraminit_does_not_import_ml_dtypes(run_python: Any) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_bfloat16_wrapper_keeps_the_signature_and_any_parameter_names() -> None:
+    import inspect
+
+    from paraminit.regions import accepts_bfloat16
+
+    assert inspect.signature(paraminit.uniform_init) == inspect.signature(
+        paraminit.uniform_init.__wrapped__
+    )
+    # Names the spelled-out wrapper cannot use, and *args, get the generic wrapper.
+    odd = accepts_bfloat16(lambda data, type=1.0, *, _x=2.0, inplace=False: data * type + _x)
+    star = accepts_bfloat16(lambda data, *args, inplace=False: data + sum(args))
+    assert odd(np.zeros(2, "f"), 3.0, _x=1.0).tolist() == [1.0, 1.0]
+    assert star(np.zeros(2, "f"), 1.0, 2.0).tolist() == [3.0, 3.0]
+    with pytest.raises(TypeError, match="uniform_init"):
+        paraminit.uniform_init(np.zeros(2, "f"), 0.0, 1.0, 2.0)  # too many positionals

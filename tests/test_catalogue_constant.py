@@ -20,6 +20,24 @@ def test_constants(dtype: Any) -> None:
     assert (paraminit.constant_init(data, 7) == 7).all()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_large_constant_fills_are_shared_over_threads_with_the_same_bits(
+    threads: int, dtype: Any
+) -> None:
+    # 4 * 2**16 + 3 elements: above the size where pieces go to threads, with a ragged end.
+    size = 4 * (1 << 16) + 3
+    paraminit.set_num_threads(threads)
+    for value in (0.0, 1.0, 0.1, -3.7):
+        got = paraminit.constant_init(np.empty(size, dtype), value)
+        expected = np.empty(size, dtype)
+        expected.fill(value)
+        np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+    strided = np.empty((size, 2), dtype)[:, 0]  # not contiguous: one fill, same values
+    assert (paraminit.ones_init(strided, inplace=True) == 1).all()
+    assert (paraminit.zero_init(np.ones((2, size // 2), dtype)) == 0).all()
+
+
 def test_constant_rejects_a_value_that_overflows_the_dtype() -> None:
     overflow = r"constant_init: 'value' overflows float16, got 100000\.0"
     with pytest.raises(ValueError, match=overflow):

@@ -94,3 +94,34 @@ def test_delta_orthogonal_io_layout_is_the_oi_kernel_transposed(shape: tuple[int
 def test_delta_orthogonal_io_layout_checks_in_and_out_on_the_last_axes() -> None:
     with pytest.raises(ValueError, match=r"delta_orthogonal_init: .*\(3, 3, 8, 4\)"):
         paraminit.delta_orthogonal_init(np.empty((3, 3, 8, 4)), layout="io")
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (5, 9), (9, 5), (3, 4, 2)])
+def test_the_lapack_path_and_the_numpy_fallback_give_the_same_matrix(
+    shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both are Householder QR (geqrf, orgqr) of the same Gaussian matrix with the same
+    # sign rule; they differ only by rounding in the BLAS.
+    import paraminit.initializers.orthogonal as orthogonal
+
+    with_scipy = paraminit.orthogonal_init(np.empty(shape), seed=4)
+    monkeypatch.setattr(orthogonal, "_lapack", lambda: None)
+    with_numpy = paraminit.orthogonal_init(np.empty(shape), seed=4)
+    np.testing.assert_allclose(with_scipy, with_numpy, atol=1e-12)
+
+
+def test_orthogonal_needs_no_more_than_twice_the_result_with_scipy() -> None:
+    import tracemalloc
+
+    out = np.empty((512, 512), np.float32)
+    paraminit.orthogonal_init(out, inplace=True, seed=0)  # the engine's block scratch, once
+    tracemalloc.start()
+    try:
+        paraminit.orthogonal_init(out, inplace=True, seed=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The float64 Gaussian matrix (2x), LAPACK's tau and workspace (64 columns), and
+    # a block of the engine's scratch (the matrix is filled in Fortran order).
+    block = paraminit.engine.BLOCK_SIZE * 8
+    assert peak <= 2 * out.nbytes + 64 * 512 * 8 + block + (1 << 16)

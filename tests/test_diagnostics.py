@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +226,16 @@ def test_arguments_combine_signature_defaults_with_configured_values() -> None:
     assert (density.lo, density.hi) == (-0.1, 0.3)
     assert density.mean == pytest.approx(0.1)
     assert density.std == pytest.approx(0.4 / math.sqrt(12))
+
+
+def test_import_paraminit_loads_no_diagnostics_and_no_cli() -> None:
+    code = (
+        "import sys, paraminit; "
+        "print(sorted(m for m in ('paraminit.diagnostics', 'paraminit.densities', "
+        "'paraminit.cli') if m in sys.modules)); "
+        "paraminit.diagnose; print('paraminit.diagnostics' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split("\n")[:2] == ["[]", "True"]

@@ -326,3 +326,33 @@ def test_truncated_normal_law_matches_scipy() -> None:
     assert dist.moments().std == pytest.approx(ref.std(), rel=1e-9)
     x = np.linspace(-2, 5, 50)
     assert np.allclose(dist.pdf(x), ref.pdf(x))
+
+
+def test_to_float16_gives_numpys_cast_bit_for_bit() -> None:
+    from paraminit.engine.floats import to_float16
+    from paraminit.engine.streams import STREAMS
+
+    # A sweep of every float32 below float16's overflow, dense where rounding changes
+    # rule (subnormals, the normal edge, the largest finite), both signs, and values
+    # that overflow (numpy's cast decides those) and NaN.
+    patterns = [
+        np.arange(0, 0x477FF000, 9973, dtype=np.uint32),
+        np.arange(0x387F0000, 0x38810000, dtype=np.uint32),
+        np.arange(0x33000000, 0x33010000, dtype=np.uint32),
+        np.arange(0x477F0000, 0x477FF000, dtype=np.uint32),
+        np.arange(0, 1 << 16, dtype=np.uint32),
+    ]
+    for bits in patterns:
+        for sign in (0, 0x80000000):
+            src = (bits | np.uint32(sign)).view(np.float32)
+            out = np.empty(src.size, np.float16)
+            to_float16(src, out, STREAMS.scratch)
+            np.testing.assert_array_equal(
+                out.view(np.uint16), src.astype(np.float16).view(np.uint16)
+            )
+    special = np.array([1e5, -7e4, np.nan, np.inf, 0.5], np.float32)
+    out = np.empty(special.size, np.float16)
+    with np.errstate(over="ignore", invalid="ignore"):  # the fallback casts as numpy does
+        to_float16(special, out, STREAMS.scratch)
+        expected = special.astype(np.float16)
+    np.testing.assert_array_equal(out.view(np.uint16), expected.view(np.uint16))

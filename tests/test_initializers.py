@@ -129,3 +129,30 @@ def test_seed_out_of_range_is_a_value_error(seed: int) -> None:
 def test_seed_of_wrong_kind_is_a_type_error(seed: object) -> None:
     with pytest.raises(TypeError, match="uniform_init: 'seed'"):
         paraminit.uniform_init(np.empty(3), seed=seed)
+
+
+@pytest.mark.parametrize("name", sorted(paraminit.initializers.__all__))
+def test_the_compiled_argument_check_agrees_with_the_rules(name: str) -> None:
+    # check_call spells each function's checks out once (arguments._compile_checker);
+    # it must accept and refuse exactly what Rule.check does, with the same error.
+    from paraminit.arguments import _call_rules, _compile_checker
+
+    func = getattr(paraminit, name).__wrapped__
+    checker = _compile_checker(func)
+    values: list[object] = [0, 1, -1, 0.5, -0.5, 0.0, -0.0, 2.0, 1e308, 3, 10**40, -(10**40)]
+    values += [10**400, -(10**400)]  # ints that no float holds
+    values += [True, False, None, float("nan"), float("inf"), -float("inf"), np.float64(0.25)]
+    values += [np.float32(-2.0), np.int64(4), "a", "fan_in", "normal", (1, 2)]
+    for param, rule in _call_rules(func):
+        for value in values:
+            try:
+                rule.check(func.__name__, param, value)
+                expected: str | None = None
+            except (TypeError, ValueError) as err:
+                expected = f"{type(err).__name__}: {err}"
+            try:
+                checker({param: value})
+                got: str | None = None
+            except (TypeError, ValueError) as err:
+                got = f"{type(err).__name__}: {err}"
+            assert got == expected, (param, value)

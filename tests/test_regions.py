@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -152,6 +153,30 @@ def test_a_region_needs_no_full_array() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 4 * (1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("shape", "region"),
+    [
+        ((2, 1 << 23), (slice(None), slice(0, (1 << 23) - 5))),  # a long last axis
+        ((1 << 12, 1 << 10), (slice(3, None, 2), slice(1, None, 3))),  # many short rows
+        ((8, 1 << 9, 1 << 9), (slice(None), slice(0, None, 5), slice(2, 500))),  # 3-D
+        ((4, 1 << 22), (slice(None), slice(0, None, 1 << 17))),  # a step beyond a block
+    ],
+)
+def test_a_region_needs_no_more_than_its_size_plus_bounded_scratch(
+    shape: tuple[int, ...], region: tuple[slice, ...]
+) -> None:
+    init = paraminit.uniform_init
+    tracemalloc.start()
+    try:
+        part = initialize_region(init, shape, region, seed=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= part.nbytes + 4 * (1 << 20), (peak, part.nbytes)
+    if math.prod(shape) <= 1 << 22:
+        assert np.array_equal(part, init(np.empty(shape, "f"), seed=3)[region])
 
 
 def test_ks_normal_on_a_region_straddling_many_blocks() -> None:

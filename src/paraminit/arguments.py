@@ -261,11 +261,75 @@ def check_call(func: Callable[..., Any], args: Mapping[str, object]) -> None:
     ``args`` is the function's ``locals()``; the same checks and errors as
     :func:`check_arguments`, for every parameter at once.
     """
+    checker = _CHECKERS.get(func)
+    if checker is None:
+        checker = _CHECKERS[func] = _compile_checker(func)
+    checker(args)
+
+
+_CHECKERS: dict[Callable[..., Any], Callable[[Mapping[str, object]], None]] = {}
+_OPS = {operator.gt: ">", operator.ge: ">=", operator.lt: "<", operator.le: "<="}
+
+
+def _fast_test(rule: Rule, slot: int, namespace: dict[str, Any]) -> str | None:
+    """A Python expression in ``v`` true only for values ``rule.check`` accepts, or ``None``.
+
+    It covers the common cases (an exact ``float``, ``int`` or ``None``); anything
+    else goes to ``rule.check``, which decides and words the error.
+    """
+    if rule.choices is not None or not rule.kinds:
+        return None
+    limits = []
+    for i, bound in enumerate(rule.bounds):
+        op = _OPS.get(bound.holds)
+        if op is None:  # pragma: no cover - _BOUNDS holds only these four
+            return None
+        namespace[f"_b{slot}_{i}"] = bound.limit
+        limits.append(f"v {op} _b{slot}_{i}")
+    tests = []
+    if float in rule.kinds:
+        finite = ["_NINF < v < _INF"] if rule.finite else []
+        tests.append(" and ".join(["type(v) is float", *finite, *limits]))
+    if int in rule.kinds or float in rule.kinds:
+        # An int for a float argument must convert to a finite float (10**400 does not).
+        fits = ["-_FMAX <= v <= _FMAX"] if float in rule.kinds else []
+        tests.append(" and ".join(["type(v) is int", *fits, *limits]))
+    if not tests:
+        return None
+    if rule.optional:
+        tests.append("v is None")
+    return " or ".join(f"({t})" for t in tests)
+
+
+def _compile_checker(func: Callable[..., Any]) -> Callable[[Mapping[str, object]], None]:
+    """:func:`check_call` for ``func``, spelled out once per function.
+
+    An initializer on a (64,) array spends longer checking its arguments through
+    :meth:`Rule.check` than filling, so each parameter gets an inline test of the
+    common cases; a value it does not pass goes to :meth:`Rule.check`.
+    """
     name = func.__name__
-    for param, rule in _call_rules(func):
-        value = args.get(param, _MISSING)
-        if value is not _MISSING:
-            rule.check(name, param, value)
+    namespace: dict[str, Any] = {
+        "_MISSING": _MISSING,
+        "_INF": math.inf,
+        "_NINF": -math.inf,
+        "_FMAX": _FLOAT_MAX,
+        "_name": name,
+    }
+    lines = ["def check(args):", "    get = args.get"]
+    for slot, (param, rule) in enumerate(_call_rules(func)):
+        namespace[f"_r{slot}"] = rule
+        test = _fast_test(rule, slot, namespace)
+        lines.append(f"    v = get({param!r}, _MISSING)")
+        slow = f"_r{slot}.check(_name, {param!r}, v)"
+        if test is None:
+            lines.append(f"    if v is not _MISSING: {slow}")
+        else:
+            lines.append(f"    if not ({test}) and v is not _MISSING: {slow}")
+    lines.append("    return None")
+    exec("\n".join(lines), namespace)  # names are func's own parameters; limits by reference
+    checker: Callable[[Mapping[str, object]], None] = namespace["check"]
+    return checker
 
 
 _MISSING: Any = object()

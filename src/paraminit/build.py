@@ -23,7 +23,6 @@ import numpy as np
 
 from .config import Config, ConfigValidationError
 from .contract import FloatArray
-from .diagnostics import expected_density
 from .engine import check_seed, get_num_threads, next_seed
 from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
@@ -170,6 +169,8 @@ def summary_row(info: ParamInfo, array: FloatArray | None = None) -> dict[str, A
     if info.init is None:
         expected: float | None = 0.0
     else:
+        from .diagnostics import expected_density  # not loaded by import paraminit
+
         density = expected_density(info.init, info.shape)
         expected = None if density is None else density.std
     stats: dict[str, float | None] = dict.fromkeys(("mean", "std", "min", "max"))
@@ -197,6 +198,8 @@ def summary_row(info: ParamInfo, array: FloatArray | None = None) -> dict[str, A
 
 
 def _parse_text(text: str, overrides: Mapping[str, Any]) -> Config:
+    if not overrides:  # one parse: the check below needs the text uninterpolated
+        return Config().from_str(text)
     raw = Config().from_str(text, interpolate=False)
     for dotted in overrides:
         section, sep, key = dotted.rpartition(".")

@@ -363,19 +363,69 @@ def accepts_bfloat16(func: _F) -> _F:
     advances as for a float32 call. Put it directly above ``def``, under
     :func:`elementwise`.
     """
-    plain, supported = np.ndarray, frozenset(SUPPORTED_DTYPES)
+    plain, supported = np.ndarray, frozenset[np.dtype[Any]](SUPPORTED_DTYPES)
 
-    @functools.wraps(func)
-    def initializer(*args: Any, **kwargs: Any) -> Any:
+    def other(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         data = args[0] if args else kwargs.get("data")
-        # The common case first, in one type check and one hash lookup: every call pays it.
-        if type(data) is plain and data.dtype in supported:
-            return func(*args, **kwargs)
         if isinstance(data, np.ndarray) and is_bfloat16(data.dtype):
             return _fill_bfloat16(initializer, func, args, kwargs)
         return func(*args, **kwargs)  # a stand-in, or what func refuses in its own words
 
+    @functools.wraps(func)
+    def generic(*args: Any, **kwargs: Any) -> Any:
+        data = args[0] if args else kwargs.get("data")
+        if type(data) is plain and data.dtype in supported:
+            return func(*args, **kwargs)
+        return other(args, kwargs)
+
+    # generic only for a signature the generated wrapper does not spell (*args, /).
+    initializer = _same_signature(func, other, plain, supported) or generic
     return initializer  # type: ignore[return-value]
+
+
+def _same_signature(
+    func: Callable[..., Any],
+    other: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+    plain: type,
+    supported: frozenset[np.dtype[Any]],
+) -> Callable[..., Any] | None:
+    """A wrapper of ``func`` with ``func``'s own parameters, or ``None`` if they are not plain.
+
+    Every call pays the wrapper, so it is spelled out with ``func``'s parameter
+    names (written once, here, from the signature): no ``*args``/``**kwargs``
+    packing, one type check and one hash lookup before ``func`` (~0.1 µs, where a
+    generic ``*args`` wrapper measured ~0.5 µs).
+    """
+    params = list(inspect.signature(func).parameters.values())
+    kinds = {inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY}
+    if not params or params[0].name != "data" or any(p.kind not in kinds for p in params):
+        return None
+    names = [p.name for p in params]
+    if any(not n.isidentifier() or n.startswith("_") or n == "type" for n in names):
+        return None  # a name the wrapper's body uses itself: the generic wrapper
+    positional = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    keyword = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    header = ", ".join(positional + (["*", *keyword] if keyword else []))
+    call = ", ".join(positional + [f"{n}={n}" for n in keyword])
+    pos = "".join(f"{n}, " for n in positional)
+    kw = ", ".join(f"{n!r}: {n}" for n in keyword)
+    source = (
+        f"def wrapper({header}):\n"
+        "    if type(data) is _plain and data.dtype in _supported:\n"
+        f"        return _func({call})\n"
+        f"    return _other(({pos}), {{{kw}}})\n"
+    )
+    namespace: dict[str, Any] = {
+        "_plain": plain,
+        "_supported": supported,
+        "_func": func,
+        "_other": other,
+    }
+    exec(source, namespace)  # the names are func's own parameters, checked above
+    wrapper: Callable[..., Any] = namespace["wrapper"]  # named as func by functools.wraps
+    wrapper.__defaults__ = func.__defaults__
+    wrapper.__kwdefaults__ = func.__kwdefaults__
+    return functools.wraps(func)(wrapper)
 
 
 def _fill_bfloat16(

@@ -442,6 +442,10 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
 
     def resolve_name(self, name: str) -> str | None:
         """The versioned name ``name`` stands for, or ``None`` if there is none."""
+        if catalogue.check_exists(*self.namespace, name):
+            # Registered under exactly this name: one dict lookup. A build asks this
+            # for every block, and names() walks catalogue's whole registry.
+            return name
         names = set(self.names())
         if name in names:
             return name

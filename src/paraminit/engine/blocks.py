@@ -234,7 +234,9 @@ def _gather_region(
     lead_shape = tuple(len(r) for r in lead)
     n_rows = math.prod(lead_shape)
     out_rows = result.reshape(n_rows, length)
-    j = np.arange(length, dtype=np.int64) * step
+    # A row wholly inside a block has at most BLOCK_SIZE elements: a longer last axis
+    # needs no index longer than that (a full-length one is twice a float32 row).
+    j = np.arange(min(length, BLOCK_SIZE), dtype=np.int64) * step
 
     def gather(k: int, starts: Any, ends: Any, r0: int) -> None:
         """Copy the region's elements that lie in block ``k`` into ``out_rows``."""
@@ -247,8 +249,8 @@ def _gather_region(
         _generate_block(dist, seed, size, k, values)
         a = i0 if starts[i0] >= lo else i0 + 1
         b = i1 if ends[i1 - 1] < hi else i1 - 1
-        if a < b:  # whole rows inside the block: one gather
-            out_rows[r0 + a : r0 + b] = values[(starts[a:b, None] - lo) + j[None, :]]
+        if a < b:  # whole rows inside the block
+            _copy_rows(values, starts[a:b] - lo, step, length, out_rows[r0 + a : r0 + b], j)
         for i in {i0, i1 - 1}:
             if a <= i < b:
                 continue
@@ -269,7 +271,7 @@ def _gather_region(
                 starts += (r.start + index.astype(np.int64) * r.step) * strides[axis]
         ends = starts + (length - 1) * step
         # Blocks write disjoint parts of the result: threads may share them out.
-        todo = _touched_blocks(starts, ends, j, step)
+        todo = _touched_blocks(starts, ends, step)
 
         def work(
             items: range, todo: list[int] = todo, pass_: tuple[Any, ...] = (starts, ends, r0)
@@ -280,10 +282,49 @@ def _gather_region(
         _run_blocks(work, len(todo))
 
 
-def _touched_blocks(starts: Any, ends: Any, j: Any, step: int) -> list[int]:
-    """The blocks, ascending, that rows ``starts + j`` (last elements ``ends``) touch."""
+# Elements of the index array a pass of whole rows may gather at once: bounded
+# scratch, never an int64 index the size of the region (twice a float32 result).
+_GATHER_LIMIT = 1 << 14
+
+
+def _copy_rows(values: FloatArray, offsets: Any, step: int, length: int, out: Any, j: Any) -> None:
+    """``out[r] = values[offsets[r] + j]`` for rows lying wholly inside ``values``.
+
+    Rows at a constant distance (a region of a 2-D array, or of one outer index of
+    a higher one) are one strided view of ``values``, copied without any index
+    array; others are gathered a bounded number of elements at a time.
+    """
+    n = len(offsets)
+    gap = int(offsets[1] - offsets[0]) if n > 1 else 0
+    first = int(offsets[0])
+    spaced = n == 1 or (gap > 0 and int(offsets[-1]) - first == gap * (n - 1))
+    if spaced and (n <= 2 or bool((np.diff(offsets) == gap).all())):  # equally spaced rows
+        size = values.itemsize
+        view = np.lib.stride_tricks.as_strided(
+            values[first:],
+            shape=(n, length),
+            strides=(gap * size, step * size),
+            writeable=False,
+        )
+        out[...] = view
+        return
+    rows = max(1, _GATHER_LIMIT // max(length, 1))
+    for r in range(0, n, rows):
+        out[r : r + rows] = values[offsets[r : r + rows, None] + j[None, :]]
+
+
+def _touched_blocks(starts: Any, ends: Any, step: int) -> list[int]:
+    """The blocks, ascending, that rows from ``starts`` to ``ends`` by ``step`` touch."""
     if step >= BLOCK_SIZE:  # each element of a row sits in its own block
-        blocks = np.unique((starts[:, None] + j[None, :]) // BLOCK_SIZE)
+        length = int((ends[0] - starts[0]) // step) + 1 if len(starts) else 0
+        pieces = [np.empty(0, np.int64)]
+        for c in range(0, length, _GATHER_LIMIT):  # bounded index arrays
+            cols = np.arange(c, min(length, c + _GATHER_LIMIT), dtype=np.int64) * step
+            rows = max(1, _GATHER_LIMIT // len(cols))
+            for r in range(0, len(starts), rows):
+                found = (starts[r : r + rows, None] + cols[None, :]) // BLOCK_SIZE
+                pieces.append(np.unique(found))
+        blocks = np.unique(np.concatenate(pieces))
     else:  # a row touches every block between its first and last element
         first, final = starts // BLOCK_SIZE, ends // BLOCK_SIZE
         spans = final - first + 1

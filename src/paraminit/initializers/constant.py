@@ -8,7 +8,7 @@ from ..arguments import Finite, PositiveFinite, PositiveInt
 from ..contract import FloatArray, require_ndim
 from ..regions import accepts_bfloat16, elementwise
 from ..registry import register_initializer
-from ._base import _begin, _require_fits
+from ._base import _begin, _fill_constant, _require_fits
 
 __all__ = ["constant_init", "dirac_init", "eye_init", "identity_init", "ones_init", "zero_init"]
 
@@ -23,8 +23,7 @@ def zero_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     array([0., 0., 0.], dtype=float32)
     """
     out = _begin(zero_init, locals())
-    out.fill(0)
-    return out
+    return _fill_constant(out, 0.0)
 
 
 @register_initializer("ones_init.v1")
@@ -37,8 +36,7 @@ def ones_init(data: FloatArray, *, inplace: bool = False) -> FloatArray:
     array([1., 1., 1.], dtype=float32)
     """
     out = _begin(ones_init, locals())
-    out.fill(1)
-    return out
+    return _fill_constant(out, 1.0)
 
 
 @register_initializer("constant_init.v1")
@@ -52,8 +50,7 @@ def constant_init(data: FloatArray, value: Finite, *, inplace: bool = False) -> 
     """
     out = _begin(constant_init, locals())
     _require_fits(constant_init, out, "value", value)
-    out.fill(value)
-    return out
+    return _fill_constant(out, value)
 
 
 @register_initializer("eye_init.v1")

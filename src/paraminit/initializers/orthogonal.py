@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -22,15 +24,55 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
     Orthonormal rows if ``rows <= cols``, orthonormal columns otherwise. The QR
     factors of a Gaussian matrix, with each column of Q multiplied by the sign of
     R's diagonal: plain QR would favour one sign and not be uniform (Mezzadri 2007).
-    The Gaussian matrix is drawn by the engine, so the result is a function of ``seed``.
+    The Gaussian matrix is drawn by the engine, so the result is a function of ``seed``
+    (and of the LAPACK build: the values are exempt from the golden fixture).
+
+    With scipy (the ``lapack`` extra) the Householder QR (``geqrf``) and the
+    forming of Q (``orgqr``) run in place on the Gaussian matrix, drawn straight
+    into Fortran order: the only large temporary is that matrix (twice a float32
+    result). Without scipy, ``numpy.linalg.qr`` does the same factorization with
+    copies of it (about five matrices in all).
     """
-    gaussian = fill(np.empty((rows, cols), np.float64), Normal(0.0, 1.0), seed)
-    tall = gaussian if rows >= cols else gaussian.T
-    q, r = np.linalg.qr(tall)
-    signs = np.sign(np.diagonal(r))
+    tall_shape = (rows, cols) if rows >= cols else (cols, rows)
+    lapack = _lapack()
+    if lapack is None:
+        gaussian = fill(np.empty((rows, cols), np.float64), Normal(0.0, 1.0), seed)
+        tall = gaussian if rows >= cols else gaussian.T
+        q, r = np.linalg.qr(tall)
+        diagonal = np.diagonal(r)
+    else:
+        geqrf, orgqr = lapack
+        # The tall matrix in Fortran order: for rows < cols, a C-ordered (rows, cols)
+        # Gaussian is its transpose already; else fill a Fortran-ordered one.
+        empty = np.empty((rows, cols), np.float64, order="F" if rows >= cols else "C")
+        gaussian = fill(empty, Normal(0.0, 1.0), seed)
+        tall = gaussian if rows >= cols else gaussian.T
+        # Room for LAPACK's blocked algorithms (blocks of up to 64 columns); their
+        # default workspace (3n) forces the unblocked ones, several times slower.
+        lwork = 64 * max(1, tall_shape[1])
+        qr, tau, _, info = geqrf(tall, lwork=lwork, overwrite_a=True)
+        _check_lapack("geqrf", info)
+        diagonal = np.diagonal(qr)[: tall_shape[1]].copy()
+        q, _, info = orgqr(qr, tau, lwork=lwork, overwrite_a=True)
+        _check_lapack("orgqr", info)
+    signs = np.sign(diagonal)
     signs[signs == 0] = 1.0
     q *= signs
     return q if rows >= cols else q.T
+
+
+def _lapack() -> tuple[Any, Any] | None:
+    """scipy's ``dgeqrf`` and ``dorgqr``, or ``None`` without scipy (the ``lapack`` extra)."""
+    try:
+        from scipy.linalg import lapack  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return lapack.dgeqrf, lapack.dorgqr
+
+
+def _check_lapack(name: str, info: int) -> None:
+    if info != 0:  # pragma: no cover - only for an invalid argument, which we never pass
+        raise RuntimeError(f"orthogonal_init: LAPACK {name} failed with info={info}")
 
 
 @register_initializer("orthogonal_init.v1")
