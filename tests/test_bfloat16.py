@@ -176,3 +176,25 @@ def test_the_bfloat16_wrapper_keeps_the_signature_and_any_parameter_names() -> N
     assert star(np.zeros(2, "f"), 1.0, 2.0).tolist() == [3.0, 3.0]
     with pytest.raises(TypeError, match="uniform_init"):
         paraminit.uniform_init(np.zeros(2, "f"), 0.0, 1.0, 2.0)  # too many positionals
+
+
+# Arguments whose float32 values are finite but reach beyond bfloat16's largest number
+# (3.3895e38; float32's is 3.4028e38): refused by name, the array left as it was.
+BEYOND_BFLOAT16 = [
+    ("uniform_init", {"lo": -3.4e38, "hi": 3.4e38, "seed": 0}),
+    ("constant_init", {"value": 3.4e38}),
+    ("random_normal_init", {"std": 2.425e37, "seed": 0}),  # mean +- 14 std reaches 3.395e38
+    ("truncated_normal_init", {"std": 1.0, "a": -3.4e38, "b": 3.4e38, "seed": 0}),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), BEYOND_BFLOAT16)
+def test_values_that_overflow_bfloat16_are_refused_by_name(
+    name: str, arguments: dict[str, Any]
+) -> None:
+    func = getattr(paraminit, name)
+    func(np.empty((8, 8), "float32"), **arguments)  # float32 takes them
+    data = np.full((8, 8), 0.5, BF16)
+    with pytest.raises(ValueError, match=f"^{name}: .*overflows bfloat16"):
+        func(data, inplace=True, **arguments)
+    assert (data.astype("float32") == 0.5).all()

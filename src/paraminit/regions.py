@@ -38,6 +38,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from .arguments import ArgumentError
 from .contract import (
     SUPPORTED_DTYPES,
     FloatArray,
@@ -444,15 +445,35 @@ def _fill_bfloat16(
     if public in _ELEMENTWISE:
         request = _record(at_float32, out.shape, _F32, {})
         if request.dist is None:
+            _require_finite(func, out.dtype, np.asarray(request.constant, _F32))
             out.fill(np.asarray(request.constant, _F32).astype(out.dtype))
             return out
+        # float32 passed the initializer's own check; bfloat16's largest number is a
+        # little smaller (3.3895e38 against 3.4028e38), so ask the law again for it.
+        refusal = request.dist.refusal(out.dtype)
+        if refusal is not None:
+            parameter, reason = refusal
+            raise ArgumentError(func.__name__, parameter, getattr(request.dist, parameter), reason)
         for box in _boxes(out.shape, BFLOAT16_CHUNK):
             # Assignment casts with ml_dtypes' float32 -> bfloat16 conversion: nearest even.
             out[box] = fill_region(request.dist, out.shape, box, request.seed, _F32)
         return out
     work = at_float32(np.empty(out.shape, _F32), inplace=True)
+    _require_finite(func, out.dtype, work)
     np.copyto(out, work, casting="unsafe")
     return out
+
+
+def _require_finite(func: Callable[..., Any], dtype: np.dtype[Any], values: Any) -> None:
+    """Raise a ValueError naming ``func`` if float32 ``values`` round to inf in ``dtype``."""
+    if not values.size:
+        return
+    reach = max(float(values.max()), -float(values.min()))  # no array-sized temporary
+    if not np.isfinite(np.asarray(reach, _F32).astype(dtype).astype(_F32)):
+        raise ValueError(
+            f"{func.__name__}: its float32 values reach {reach!r}, which overflows {dtype}; "
+            "use float32"
+        )
 
 
 def _boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[Any, ...]]:

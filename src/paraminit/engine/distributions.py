@@ -413,7 +413,9 @@ class Normal(Distribution):
         for name in ("mean", "std"):
             if overflows(getattr(self, name), work):
                 return Refusal(name, f"overflows {work}")
-        limit = float(np.finfo(dtype).max)
+        # The largest finite number of dtype, asked of the dtype itself: np.finfo knows
+        # only numpy's own floats, not ml_dtypes' bfloat16.
+        limit = float(np.nextafter(dtype.type(np.inf), dtype.type(0)))
         if abs(self.mean) + NORMAL_REACH * self.std > limit:
             name = "std" if NORMAL_REACH * self.std > limit else "mean"
             return Refusal(
