@@ -39,7 +39,8 @@ except ImportError as err:  # pragma: no cover - the test extra installs torch
 from confection import Config, ConfigValidationError
 
 from . import initialize_region, registry
-from .regions import seed_for, takes_seed, written_seed
+from .engine import next_seed
+from .regions import distribution_of, seed_for, takes_seed, written_seed
 
 __all__ = [
     "HOST_CHUNK_ELEMENTS",
@@ -70,30 +71,6 @@ _NUMPY_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
     torch.float64: np.dtype(np.float64),
     torch.bfloat16: np.dtype(np.float32),
 }
-
-
-# --------------------------------------------------------------------------- paraminit internals
-# The two questions this bridge asks below paraminit's public API, kept here so
-# they can follow the engine when it moves.
-
-
-def _distribution_of(init: Initializer, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Any:
-    """What an elementwise initializer draws for ``shape``; ``None`` if it needs the whole array.
-
-    ``None`` exactly for initializers not marked ``@elementwise`` (orthogonal,
-    sparse, identity, dirac). Raises what ``init`` raises for an array of this
-    shape and dtype, so it also validates without filling anything.
-    """
-    from .regions import distribution_of
-
-    return distribution_of(init, shape, dtype=dtype)
-
-
-def _draw_seed() -> int:
-    """The next seed of paraminit's package stream (what ``seed=None`` means)."""
-    from .engine import next_seed
-
-    return next_seed()
 
 
 # --------------------------------------------------------------------------- one tensor
@@ -281,7 +258,7 @@ def _plan(
     """Check ``init`` against the target's shape and dtype; compute whole-tensor values now."""
     if not callable(init):
         raise TypeError(f"{func_name}: 'init' must be an initializer, got {init!r}")
-    if _distribution_of(init, target.shape, target.dtype) is not None:
+    if distribution_of(init, target.shape, dtype=target.dtype) is not None:
         return _Plan(target, init, seed, None)
     size = math.prod(target.shape)
     if target.copies and size > whole_limit:
@@ -341,7 +318,7 @@ def init_(
                 "would give its shard different values), got None"
             )
         if seed is None:
-            seed = _draw_seed()
+            seed = next_seed()
     _plan("init_", target, init, seed, whole_limit).apply()
     return tensor
 
