@@ -5,7 +5,7 @@
 One float32 table of 2**log2 elements (an ``Embed`` of 64 columns, uniform_init):
 
 * fill: ``uniform_init`` on one ``np.empty`` array in memory (allocation included);
-* zarr write: ``write_params(DIR/t.zarr, plan_build(...))``: chunks of 8 MiB made and
+* zarr write: ``write_params(DIR/t.zarr, plan(...))``: chunks of 8 MiB made and
   written by Dask's threads, the whole table never in memory;
 * storage: the same bytes written as 8 MiB files from one buffer, no values made
   (what the disk and page cache allow; the write cannot beat it);
@@ -48,9 +48,10 @@ if kind == "fill":
     out = paraminit.uniform_init(np.empty(n, np.float32), inplace=True, seed=seed)
     seconds = time.perf_counter() - start
 elif kind == "write":
-    from paraminit.outputs import plan_build, write_params
+    from paraminit.build import plan
+    from paraminit.outputs import write_params
     start = time.perf_counter()
-    write_params(store, plan_build(config, seed=seed))
+    write_params(store, plan(config, seed=seed))
     seconds = time.perf_counter() - start
 elif kind == "storage":
     buffer = np.random.default_rng(seed).random(2 << 20, dtype=np.float32)

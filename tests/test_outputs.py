@@ -24,10 +24,10 @@ from safetensors import safe_open  # noqa: E402
 
 import paraminit  # noqa: E402
 from _files import assert_same, load  # noqa: E402
+from paraminit.build import plan as make_plan  # noqa: E402
 from paraminit.outputs import (  # noqa: E402
     STREAM_VERSION,
     Provenance,
-    plan_build,
     verify,
     write_params,
 )
@@ -99,7 +99,7 @@ def test_a_written_model_reads_back_bit_for_bit(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_plan_writes_what_build_makes(model: paraminit.Model, tmp_path: Path, fmt: str) -> None:
-    plan = plan_build(CONFIG, seed=model.seed)
+    plan = make_plan(CONFIG, seed=model.seed)
     path = write_params(tmp_path / f"p.{fmt}", plan, chunk_bytes=SMALL_CHUNKS)
     assert_same(load(path), model.params)
 
@@ -107,7 +107,7 @@ def test_a_plan_writes_what_build_makes(model: paraminit.Model, tmp_path: Path, 
 @pytest.mark.parametrize("config", ["default.cfg", "embed_mlp.cfg", "deep_tanh.cfg"])
 def test_plans_equal_builds(config: str) -> None:
     built = paraminit.build(CONFIGS / config, seed=5)
-    plan = plan_build(CONFIGS / config, seed=5)
+    plan = make_plan(CONFIGS / config, seed=5)
     assert [p.path for p in plan.params] == list(built.params)
     for param in plan.params:
         assert param.seed == built.info[param.path].seed
@@ -209,7 +209,7 @@ def test_verify_reports_missing_and_extra_parameters(
     params = dict(model.params)
     params.pop("model.*.out.b")
     params["stray"] = np.zeros(3, "f4")
-    provenance = Provenance.of(plan_build(CONFIG, seed=model.seed))
+    provenance = Provenance.of(make_plan(CONFIG, seed=model.seed))
     report = verify(write_params(tmp_path / "m.npz", params, provenance))
     assert report.exit_code == 4
     notes = {c.name: c.note for c in report.params if not c.identical}
@@ -252,7 +252,7 @@ def test_zarr_arrays_are_chunked_and_uncompressed(model: paraminit.Model, tmp_pa
 def test_zarr_through_a_distributed_cluster(
     cluster: Any, model: paraminit.Model, tmp_path: Path
 ) -> None:
-    plan = plan_build(CONFIG, seed=model.seed)
+    plan = make_plan(CONFIG, seed=model.seed)
     path = write_params(tmp_path / "m.zarr", plan, scheduler=cluster, chunk_bytes=SMALL_CHUNKS)
     assert_same(load(path), model.params)
     assert (
@@ -314,8 +314,9 @@ def table_config(rows: int, columns: int) -> str:
 CHILD = """
 import resource, sys
 import paraminit.outputs as out
+from paraminit.build import plan as make_plan
 
-plan = out.plan_build(sys.argv[1], seed=3)
+plan = make_plan(sys.argv[1], seed=3)
 """
 WRITER = (
     CHILD
@@ -403,7 +404,7 @@ def test_a_large_table_goes_to_zarr_in_bounded_memory(tmp_path: Path) -> None:
     assert peak_bytes < 0.4 * table_bytes, f"peak {peak_bytes / 2**20:.0f} MiB"
     array = zarr.open_array(str(tmp_path / "big.zarr"), path="model.E", mode="r")
     assert array.shape == (2097152, 64)
-    (param,) = plan_build(config, seed=3).params
+    (param,) = make_plan(config, seed=3).params
     assert np.array_equal(array[2_000_000:2_000_010], param.region(slice(2_000_000, 2_000_010)))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..build import BuildPlan, Model, ParamInfo, plan
+from ..build import BuildPlan, Model, plan
 from ..engine import STREAM_VERSION
 from .formats import (
     CHUNK_BYTES,
@@ -38,11 +38,6 @@ from .formats import (
     write_zarr,
 )
 
-#: ``plan_build`` is :func:`paraminit.build.plan` (the one build plan), and a
-#: planned parameter is a :class:`paraminit.build.ParamInfo`.
-plan_build = plan
-PlannedParam = ParamInfo
-
 __all__ = [
     "EXIT_DIFFERENT",
     "EXIT_IDENTICAL",
@@ -50,10 +45,8 @@ __all__ = [
     "STREAM_VERSION",
     "BuildPlan",
     "ParamCheck",
-    "PlannedParam",
     "Provenance",
     "VerifyReport",
-    "plan_build",
     "verify",
     "write_params",
 ]
@@ -165,7 +158,7 @@ def write_params(
     """Write parameters to ``path`` (``.npz``, ``.safetensors`` or ``.zarr``) atomically.
 
     ``source`` is a built :class:`~paraminit.Model`, a :class:`BuildPlan` (from
-    :func:`plan_build`: parameters are made chunk by chunk while writing, so a
+    :func:`paraminit.build.plan`: parameters are made chunk by chunk while writing, so a
     model larger than memory can go to ``.zarr``), or a mapping of names to float
     arrays. ``provenance`` defaults to the model's or plan's own; a plain mapping
     has none unless given. ``progress(done_bytes, total_bytes, name)`` is called
