@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config, ConfigValidationError
-from .contract import FloatArray
+from .contract import FloatArray, memory_limit
 from .engine import check_seed, get_num_threads, next_seed
 from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
@@ -282,14 +282,6 @@ def _errors(problems: list[tuple[str, str]]) -> BuildError:
         errors=[{"loc": path.split("."), "msg": message} for path, message in problems],
         title="Cannot build the model",
     )
-
-
-def memory_limit() -> int | None:
-    """The default ``max_bytes`` of :func:`build`: this machine's physical memory, if known."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
-        return None
 
 
 def build(

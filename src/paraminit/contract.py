@@ -16,6 +16,8 @@ by its name, and ``ml_dtypes`` is imported only once one is met, never by
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any, Protocol
 
 import numpy as np
@@ -130,6 +132,36 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
             )
         return array
     return np.empty(array.shape, dtype=array.dtype)
+
+
+def memory_limit() -> int | None:
+    """This machine's physical memory in bytes, if known: the most one array may take.
+
+    The default ``max_bytes`` of ``paraminit.build`` (which re-exports it), and the
+    limit ``initialize_region`` holds whole arrays and regions to.
+    """
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def require_memory(func_name: str, what: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+    """Raise ``ValueError`` naming the bytes needed if an array of ``shape`` cannot be held.
+
+    Beyond the physical memory (or what numpy can describe, where that is smaller),
+    before anything is allocated: with overcommitted memory an allocation that
+    cannot be backed only fails once it is written.
+    """
+    nbytes = math.prod(shape) * dtype.itemsize
+    physical = memory_limit()
+    limit = np.iinfo(np.intp).max if physical is None else min(physical, np.iinfo(np.intp).max)
+    if nbytes > limit:
+        held = "this machine's memory" if physical == limit else "numpy can describe"
+        raise ValueError(
+            f"{func_name}: {what} of shape {shape} ({dtype}) needs {nbytes:,} bytes, "
+            f"more than {held} ({limit:,} bytes)"
+        )
 
 
 def require_ndim(func_name: str, shape: tuple[int, ...], low: int, high: int | None = None) -> None:
