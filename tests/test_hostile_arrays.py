@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 import paraminit
 from paraminit import registry
+from paraminit.contract import prepare_output
 from paraminit.engine import fill
 from paraminit.engine.blocks import fill_region, normalize_region
 from paraminit.engine.streams import BLOCK_SIZE
-from paraminit.regions import distribution_of, is_elementwise
+from paraminit.regions import accepts_bfloat16, distribution_of, is_elementwise
 
 FUNCTIONS = sorted(
     {registry.initializers.get(name).func for name in registry.initializers.get_all()},
@@ -89,13 +90,74 @@ def test_the_other_byte_order_gets_the_values_of_the_native_one(
     assert other.tobytes() == native.tobytes()
 
 
+def _layouts(array: np.ndarray, layout: str) -> np.ndarray:
+    """``array`` itself, its Fortran-ordered copy, or a strided view of a larger array."""
+    if layout == "F":
+        return np.asfortranarray(array)
+    if layout == "strided":
+        big = np.zeros(tuple(2 * d for d in array.shape), array.dtype)
+        view = big[tuple(slice(None, None, 2) for _ in array.shape)]
+        view[...] = array
+        return view
+    return array
+
+
+@settings(derandomize=True, max_examples=120, deadline=None)
+@given(
+    func=st.sampled_from(FUNCTIONS),
+    dtype=st.sampled_from(DTYPES),
+    shape=st.sampled_from([(7,), (70, 90), (6, 4, 3), (300, 40), (2, 3, 3, 3), (0, 5)]),
+    layout=st.sampled_from(["C", "F", "strided"]),
+    seed=st.integers(0, 2**64 - 1),
+)
+def test_the_other_byte_order_in_place_gets_the_native_values_in_the_caller_s_array(
+    func: Callable[..., Any], dtype: str, shape: tuple[int, ...], layout: str, seed: int
+) -> None:
+    swapped = np.dtype(dtype).newbyteorder("S")
+    before = np.arange(math.prod(shape), dtype=dtype).reshape(shape)
+    native = _layouts(before.copy(), layout)
+    data = _layouts(before.astype(swapped), layout)
+    extra = {**REQUIRED.get(func.__name__, {}), "inplace": True}
+    if "seed" in inspect.signature(func).parameters:
+        extra["seed"] = seed
+    try:
+        expected = func(native, **extra)
+    except (TypeError, ValueError) as err:
+        with pytest.raises(type(err), match=f"^{re.escape(str(err))}$"):
+            func(data, **extra)
+        assert data.tobytes() == before.astype(swapped).tobytes()  # nothing half-done
+        return
+    got = func(data, **extra)
+    assert got is data and data.dtype == swapped
+    assert expected is native
+    assert data.astype(dtype).tobytes() == native.tobytes()
+
+
 @pytest.mark.parametrize("func", FUNCTIONS, ids=lambda f: f.__name__)
-def test_the_other_byte_order_in_place_is_refused_naming_the_function(
+def test_the_other_byte_order_read_only_in_place_is_refused_as_a_native_one(
     func: Callable[..., Any],
 ) -> None:
-    data = np.zeros((4, 4, 3), np.dtype("f4").newbyteorder("S"))
-    with pytest.raises(TypeError, match=rf"^{func.__name__}: 'data' has the non-native byte order"):
-        func(data, **REQUIRED.get(func.__name__, {}), inplace=True)
+    native = np.zeros((4, 4, 3), "f4")
+    data = native.astype(native.dtype.newbyteorder("S"))
+    native.flags.writeable = data.flags.writeable = False
+    extra = {**REQUIRED.get(func.__name__, {}), "inplace": True}
+    with pytest.raises(ValueError) as expected:
+        func(native, **extra)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(expected.value))}$"):
+        func(data, **extra)
+
+
+def test_a_plugin_initializer_without_the_wrapper_refuses_the_other_byte_order_in_place() -> None:
+    def plain_init(data: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+        out = prepare_output("plain_init", data, inplace)
+        out.fill(1.0)
+        return out
+
+    data = np.zeros(3, ">f4")
+    with pytest.raises(TypeError, match=r"^plain_init: 'data' has the non-native byte order"):
+        plain_init(data, inplace=True)
+    wrapped = accepts_bfloat16(plain_init)
+    assert wrapped(data, inplace=True) is data and data.tolist() == [1.0, 1.0, 1.0]
 
 
 def test_a_region_of_an_array_numpy_can_describe_is_made_alone() -> None:

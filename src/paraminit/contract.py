@@ -87,7 +87,7 @@ def check_array(func_name: str, data: object) -> FloatArray:
     return data
 
 
-def _swapped(data: object) -> bool:
+def is_swapped(data: object) -> bool:
     """Whether ``data`` is a supported float array of the other byte order (``>f4`` here)."""
     return (
         isinstance(data, np.ndarray)
@@ -100,8 +100,11 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
     """Validate ``data`` and return the array the initializer writes into.
 
     ``data`` of the other byte order (``>f4`` on a little-endian machine) gets a new native
-    array of the same values; ``inplace=True`` is refused for it, as for a ``numpy.matrix``
-    (whose indexing keeps two dimensions, so a fill in place would go wrong).
+    array; ``inplace=True`` is refused for it here (the initializer would fill a native
+    array, not ``data``): ``paraminit.regions.accepts_bfloat16`` fills such data in place
+    for the initializers it wraps (every built-in). ``inplace=True`` is refused for a
+    ``numpy.matrix`` too (its indexing keeps two dimensions, so a fill in place would go
+    wrong).
     """
     # The common case without the call to check_array: this runs on every call.
     array = data if type(data) is np.ndarray and data.dtype in _SUPPORTED else None
@@ -111,14 +114,15 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
                 f"{func_name}: 'data' is a numpy.matrix, which cannot be filled in place; "
                 "pass numpy.asarray(data), or inplace=False"
             )
-        if _swapped(data):
+        if is_swapped(data):
             assert isinstance(data, np.ndarray)
             if not isinstance(inplace, (bool, np.bool_)):
                 raise TypeError(f"{func_name}: 'inplace' must be a bool, got {inplace!r}")
             if inplace:
                 raise TypeError(
                     f"{func_name}: 'data' has the non-native byte order {data.dtype.str}, which "
-                    "cannot be filled in place; pass inplace=False (the result is native)"
+                    "this initializer cannot fill in place; pass inplace=False (the result is "
+                    "native), or wrap it in paraminit.regions.accepts_bfloat16"
                 )
             return np.empty(data.shape, dtype=data.dtype.newbyteorder("="))
         array = check_array(func_name, data)

@@ -45,6 +45,7 @@ from .contract import (
     Initializer,
     check_dtype,
     is_bfloat16,
+    is_swapped,
     prepare_output,
     require_memory,
 )
@@ -386,7 +387,8 @@ def _work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
 
 
 def accepts_bfloat16(func: _F) -> _F:
-    """Let the data-first initializer ``func`` fill ``ml_dtypes.bfloat16`` arrays too.
+    """Let the data-first initializer ``func`` fill ``ml_dtypes.bfloat16`` arrays too, and
+    arrays of the other byte order in place.
 
     A bfloat16 array gets exactly the float32 values ``func`` gives (same seed,
     shape and arguments), rounded to nearest even; other arrays go straight to
@@ -396,8 +398,10 @@ def accepts_bfloat16(func: _F) -> _F:
     memory is about one float32 buffer of that size; any other initializer is
     computed whole in a float32 temporary of the full shape and rounded (orthogonal
     and sparse hold float64 temporaries of that size anyway). The seed stream
-    advances as for a float32 call. Put it directly above ``def``, under
-    :func:`elementwise`.
+    advances as for a float32 call. An array of the other byte order (``>f4`` on a
+    little-endian machine) with ``inplace=True`` gets the values of a native array,
+    made in a native temporary and written back swapped. Put it directly above
+    ``def``, under :func:`elementwise`.
     """
     plain, supported = np.ndarray, frozenset[np.dtype[Any]](SUPPORTED_DTYPES)
 
@@ -405,6 +409,10 @@ def accepts_bfloat16(func: _F) -> _F:
         data = args[0] if args else kwargs.get("data")
         if isinstance(data, np.ndarray) and is_bfloat16(data.dtype):
             return _fill_bfloat16(initializer, func, args, kwargs)
+        if is_swapped(data) and not isinstance(data, np.matrix):
+            inplace = kwargs.get("inplace", False)
+            if isinstance(inplace, (bool, np.bool_)) and inplace:
+                return _fill_swapped(func, args, kwargs)
         return func(*args, **kwargs)  # a stand-in, or what func refuses in its own words
 
     @functools.wraps(func)
@@ -497,6 +505,21 @@ def _fill_bfloat16(
     _require_finite(func, out.dtype, work)
     np.copyto(out, work, casting="unsafe")
     return out
+
+
+def _fill_swapped(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> FloatArray:
+    """``func`` in place on ``data`` of the other byte order (in ``args``/``kwargs``): its
+    values for a native array (``func`` makes one for such data), written back swapped.
+
+    Nothing is written unless ``func`` succeeds; the native array is a temporary of the
+    full size.
+    """
+    kwargs = dict(kwargs, inplace=False)
+    data: FloatArray = args[0] if args else kwargs.pop("data")
+    prepare_output(func.__name__, data.view(data.dtype.newbyteorder("=")), True)  # writeable?
+    values = func(data, *args[1:], **kwargs)
+    np.copyto(data, values)  # a cast between byte orders: the same values
+    return data
 
 
 def _require_finite(func: Callable[..., Any], dtype: np.dtype[Any], values: Any) -> None:
