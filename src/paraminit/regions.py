@@ -60,6 +60,8 @@ __all__ = [
     "accepts_bfloat16",
     "distribution_of",
     "elementwise",
+    "fill_in_place",
+    "init_name",
     "initialize_region",
     "is_elementwise",
     "seed_for",
@@ -150,6 +152,43 @@ def seed_for(init: Callable[..., Any], build_seed: int, path: str) -> int | None
 
 def _name(init: Callable[..., Any]) -> str:
     return str(getattr(unwrap(init), "__name__", init))
+
+
+def init_name(init: Callable[..., Any]) -> str:
+    """What messages call ``init``: a configured initializer's registered name
+    (``"uniform_init.v1"``), else its function's name."""
+    name = getattr(init, "name", None)
+    return name if isinstance(name, str) else _name(init)
+
+
+def fill_in_place(
+    init: Callable[..., Any], out: FloatArray, name: str | None = None, **kwargs: Any
+) -> FloatArray:
+    """``init(out, inplace=True, **kwargs)``, with ``out`` holding its values afterwards.
+
+    An initializer may return a new array instead of filling ``out``: its values are
+    the ones meant, so they are copied into ``out`` if they have its shape and dtype;
+    anything else is a ``ValueError`` naming the initializer (``name``, else
+    :func:`init_name`), never memory left as it was. ``inplace`` is passed only to an
+    ``init`` that takes it. The one way :func:`paraminit.build`, the torch and thinc
+    bridges and :func:`initialize_region` call an initializer in place.
+    """
+    result: object = (
+        init(out, inplace=True, **kwargs) if accepts(init, "inplace") else init(out, **kwargs)
+    )
+    if result is out:
+        return out
+    if not isinstance(result, np.ndarray) or result.shape != out.shape or result.dtype != out.dtype:
+        if isinstance(result, np.ndarray):
+            got = f"an array of shape {result.shape} and dtype {result.dtype}"
+        else:
+            got = "None" if result is None else f"a {type(result).__name__}"
+        raise ValueError(
+            f"{name or init_name(init)} returned {got}; it must fill the array it is given or "
+            f"return one of shape {out.shape} and dtype {out.dtype}"
+        )
+    np.copyto(out, result)
+    return out
 
 
 # --------------------------------------------------------------------------- the stand-in
@@ -361,10 +400,10 @@ def initialize_region(
     ranges, dropped = normalize_region("initialize_region", shape, region)
     region_shape = tuple(len(r) for i, r in enumerate(ranges) if i not in dropped)
     if not is_elementwise(init):
-        require_memory("initialize_region", f"{_name(init)} is computed whole: an array", shape, dt)
-        if accepts(init, "inplace"):
-            kwargs["inplace"] = True
-        full = init(np.empty(shape, dtype=dt), **kwargs)
+        require_memory(
+            "initialize_region", f"{init_name(init)} is computed whole: an array", shape, dt
+        )
+        full = fill_in_place(init, np.empty(shape, dtype=dt), **kwargs)
         # region is numpy indexing, checked by normalize_region above.
         return np.array(full[region], copy=True)  # type: ignore[call-overload]
     request = _record(init, shape, dt, kwargs)
