@@ -35,7 +35,8 @@ def _random_fill(
 
     ``dist`` must be able to fill ``out``'s dtype (see :func:`_require_distribution`).
     """
-    _require_distribution(func, out, dist, cause)
+    if (dist.key, out.dtype) not in _ACCEPTED:  # the common case without a call
+        _require_distribution(func, out, dist, cause)
     return fill(out, dist, next_seed() if seed is None else resolve_seed(func.__name__, seed))
 
 
@@ -49,7 +50,7 @@ def _require_distribution(
     ``lo``, ``hi``), or ``cause``, ``(argument, value)``, when the distribution was derived
     from it by a scale rule (``xavier_uniform_init``'s ``gain``).
     """
-    key = (dist, out.dtype)
+    key = (dist.key, out.dtype)
     if key in _ACCEPTED:
         return
     refusal = dist.refusal(out.dtype)
