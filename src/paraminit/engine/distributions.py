@@ -28,7 +28,7 @@ from .floats import (
     to_float16,
     work_dtype,
 )
-from .portable import uniform_from_raw, words32
+from .portable import LITTLE, U32, uniform_from_raw, words32
 from .streams import Scratch
 from .ziggurat import standard_normal
 
@@ -312,13 +312,17 @@ class Uniform(Distribution):
         ``fl(fl(k 2**-24) * scale)`` as both products are exact scalings: one multiply
         fewer, and one raw draw per two values. Otherwise ``lo + scale * u``. Small arrays
         and the blocks of large ones both come here."""
-        # UniformParams' fields, unpacked at once: this runs on every small call.
-        work, scale, lo, clamp_lo, clamp_hi, scale24 = self._cached(target.dtype)
+        # UniformParams' fields, unpacked at once: this runs on every small call, so the
+        # cache is read here (a hit costs no call) and filled by _cached.
+        dtype = target.dtype
+        params = _UNIFORM_PARAMS.get((self.lo, self.hi, dtype)) or self._cached(dtype)
+        work, scale, lo, clamp_lo, clamp_hi, scale24 = params
         n = target.size
         # Builtin dtypes are singletons: ``is`` is the cheap test (a miss is only slower).
-        buf = target if target.dtype is work else scratch.get("work", work, n)
+        buf = target if dtype is work else scratch.get("work", work, n)
         if scale24 is not None:
-            words = words32(g.bit_generator.random_raw((n + 1) >> 1))
+            raw = g.bit_generator.random_raw((n + 1) >> 1)
+            words = raw.view(U32) if LITTLE else words32(raw)
             if n & 1:
                 words = words[:n]
             np.right_shift(words, _EIGHT, words)

@@ -30,19 +30,19 @@ import numpy.typing as npt
 
 from .streams import Scratch
 
-__all__ = ["log", "log1", "uniform_from_raw", "words32"]
+__all__ = ["LITTLE", "U32", "log", "log1", "uniform_from_raw", "words32"]
 
 F64Array = npt.NDArray[np.floating[Any]]  # float64 arrays; typed loosely as scratch buffers are
 U64Array = npt.NDArray[np.uint64]
 
-_LITTLE = sys.byteorder == "little"
-_U32 = np.dtype(np.uint32)  # a dtype object: view() takes it faster than the type
+LITTLE = sys.byteorder == "little"
+U32 = np.dtype(np.uint32)  # a dtype object: view() takes it faster than the type
 
 
 def words32(raw: U64Array) -> npt.NDArray[np.uint32]:
     """The 32-bit halves of 64-bit words, low half first (numpy's ``next_uint32`` order)."""
-    if _LITTLE:
-        return raw.view(_U32)
+    if LITTLE:
+        return raw.view(U32)
     pairs = np.empty((raw.size, 2), np.uint32)  # pragma: no cover - big-endian hosts
     pairs[:, 0] = raw & np.uint64(0xFFFFFFFF)  # pragma: no cover
     pairs[:, 1] = raw >> np.uint64(32)  # pragma: no cover
