@@ -27,11 +27,16 @@ def test_large_constant_fills_are_shared_over_threads_with_the_same_bits(
     threads: int, dtype: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Pieces of 64 KiB, so that 2 MiB go to threads; 2 MiB is also above the size where
-    # zeros go to memset. A ragged end; -0.0 is not a byte repeated (its sign bit).
+    # the C library fills. Ragged ends (an odd float16 length), an even one; -0.0 is not a
+    # byte repeated (its sign bit), 1e-30 is 0 in float16.
     monkeypatch.setattr(_base, "_CONSTANT_PIECE", 1 << 16)
-    size = 2 * _base._MEMSET_FROM // np.dtype(dtype).itemsize + 3
+    for size in (2 * _base._C_FILL_FROM // np.dtype(dtype).itemsize + 3, 3 << 19):
+        _check_constant_fills(size, threads, dtype)
+
+
+def _check_constant_fills(size: int, threads: int, dtype: Any) -> None:
     paraminit.set_num_threads(threads)
-    for value in (0.0, -0.0, 1.0, 0.1, -3.7):
+    for value in (0.0, -0.0, 1.0, 0.1, -3.7, 1e-30):
         got = paraminit.constant_init(np.full(size, 5, dtype), value, inplace=True)
         expected = np.empty(size, dtype)
         expected.fill(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -80,39 +81,72 @@ def _law(dist: Distribution) -> str:
     return f"{letter}({values})"
 
 
-# Bytes from which a constant whose bytes are all one byte (+0.0, so zero_init) is written
-# by the C library's memset (through ctypes, which releases the GIL): wide and, for large
-# sizes, streaming stores, 1.3-4x numpy's fill loop; the ~2 µs of finding the array's
-# address pay from 1 MiB. One call, one thread: it writes 1 GiB at 0.83 of the rate numpy's
-# copy moves bytes, where two threads measured 0.65 (docs/benchmarks.md, "Per-call cost").
-_MEMSET_FROM = 1 << 20
-# Bytes per piece of any other constant fill shared over the engine's threads (numpy's fill
-# releases the GIL). run_parallel uses threads from 4 pieces (32 MiB) up: below, starting
-# and joining a second thread costs more than it saves (1e6 float32: 74 µs on one thread,
-# 104 µs on two).
+# Bytes from which a constant fill is written by the C library (through ctypes, which
+# releases the GIL): memset for a value whose bytes are all one byte (+0.0, so zero_init),
+# wmemset for one whose 4 bytes repeat (float32, float16 pairs). Measured against numpy's
+# fill loop (docs/benchmarks.md, "Per-call cost"): memset 1.3-4x at every size (streaming
+# stores), wmemset 1.7x in cache and the same beyond; the ~2 µs of finding the array's
+# address pay from 1 MiB.
+_C_FILL_FROM = 1 << 20
+# Bytes per piece of a constant fill shared over the engine's threads. run_parallel uses
+# threads from 4 pieces (32 MiB) up: below, starting and joining a second thread costs
+# more than it saves (1e6 float32: 74 µs on one thread, 104 µs on two). memset is one
+# call on one thread at any size: alone it wrote 1 GiB at 0.83 of the rate numpy's copy
+# moves bytes, where two threads measured 0.65.
 _CONSTANT_PIECE = 8 << 20
 
 
+def _wmemset() -> Any:
+    """The C library's ``wmemset`` for 4-byte patterns, or ``None`` where there is none."""
+    try:
+        function = ctypes.CDLL(None).wmemset
+    except (AttributeError, OSError, TypeError):  # pragma: no cover - not a POSIX libc
+        return None
+    if ctypes.sizeof(ctypes.c_wchar) != 4:  # pragma: no cover - Windows: 2-byte wchar_t
+        return None
+    function.restype = ctypes.c_void_p
+    function.argtypes = (ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t)
+    return function
+
+
+_WMEMSET = _wmemset()
+
+
 def _fill_constant(out: FloatArray, value: float) -> FloatArray:
-    """``out.fill(value)``: by memset for zeros, in pieces on the engine's threads when large.
+    """``out.fill(value)``: by the C library's memset or wmemset when large, in pieces on the
+    engine's threads from 32 MiB; the same bytes as ``out.fill`` in any case.
 
     A stand-in (``paraminit.regions``) and non-contiguous arrays get one
     ``out.fill``: the stand-in records it, and the values are the same either way.
     """
     nbytes = out.nbytes
-    if type(out) is not np.ndarray or nbytes < _MEMSET_FROM or not out.flags.c_contiguous:
+    if type(out) is not np.ndarray or nbytes < _C_FILL_FROM or not out.flags.c_contiguous:
         out.fill(value)
         return out
     typed = out.dtype.type(value)  # rounded once, as out.fill rounds it
     pattern = typed.tobytes()
-    if pattern.count(pattern[0]) == len(pattern):  # the bytes out.fill would write
-        ctypes.memset(out.__array_interface__["data"][0], pattern[0], nbytes)
+    address = out.__array_interface__["data"][0]
+    if pattern.count(pattern[0]) == len(pattern):
+        ctypes.memset(address, pattern[0], nbytes)
         return out
     flat = out.reshape(-1)
     per_piece = _CONSTANT_PIECE // out.itemsize
+    word = (pattern * (4 // len(pattern))) if len(pattern) <= 4 else b""
+    if _WMEMSET is not None and len(word) == 4 and address % 4 == 0:
+        wmemset, repeated = _WMEMSET, int.from_bytes(word, sys.byteorder)
+        itemsize = out.itemsize
 
-    def work(pieces: range) -> None:
-        flat[pieces.start * per_piece : pieces.stop * per_piece].fill(typed)
+        def work(pieces: range) -> None:
+            start = pieces.start * per_piece * itemsize
+            stop = min(pieces.stop * per_piece * itemsize, nbytes)
+            wmemset(address + start, repeated, (stop - start) // 4)
+
+        if nbytes % 4:  # a float16 array of odd length: its last element
+            flat[-1] = typed
+    else:
+
+        def work(pieces: range) -> None:
+            flat[pieces.start * per_piece : pieces.stop * per_piece].fill(typed)
 
     run_parallel(work, -(-out.size // per_piece))
     return out
