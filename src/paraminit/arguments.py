@@ -41,7 +41,6 @@ __all__ = [
     "Rule",
     "Seed",
     "UnitInterval",
-    "call_checker",
     "check_arguments",
     "check_call",
     "rule_for",
@@ -262,16 +261,10 @@ def check_call(func: Callable[..., Any], args: Mapping[str, object]) -> None:
     ``args`` is the function's ``locals()``; the same checks and errors as
     :func:`check_arguments`, for every parameter at once.
     """
-    (_CHECKERS.get(func) or call_checker(func))(args)
-
-
-def call_checker(func: Callable[..., Any]) -> Callable[[Mapping[str, object]], None]:
-    """The function :func:`check_call` calls for ``func`` (compiled once, then cached): a
-    caller on a hot path keeps it and saves a call."""
     checker = _CHECKERS.get(func)
     if checker is None:
         checker = _CHECKERS[func] = _compile_checker(func)
-    return checker
+    checker(args)
 
 
 _CHECKERS: dict[Callable[..., Any], Callable[[Mapping[str, object]], None]] = {}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..arguments import ArgumentError, call_checker
+from ..arguments import ArgumentError, check_call
 from ..contract import FloatArray, prepare_output
 from ..engine import Distribution, fill, next_seed, resolve_seed
 from ..engine.distributions import remember
@@ -23,12 +22,8 @@ _ACCEPTED: dict[tuple[Any, ...], bool] = {}
 def _begin(func: Any, args: dict[str, Any]) -> FloatArray:
     """Check ``data`` and every argument of ``func`` (its ``locals()``); return ``out``."""
     out = prepare_output(func.__name__, args["data"], args.get("inplace", False))
-    # check_call(func, args), less a call: this runs on every call of every initializer.
-    (_CHECKS.get(func) or _CHECKS.setdefault(func, call_checker(func)))(args)
+    check_call(func, args)
     return out
-
-
-_CHECKS: dict[Any, Callable[[Mapping[str, object]], None]] = {}
 
 
 def _random_fill(
