@@ -79,9 +79,9 @@ def _law(dist: Distribution) -> str:
 # Bytes from which a constant fill is written by the C library (through ctypes, which
 # releases the GIL): memset for a value whose bytes are all one byte (+0.0, so zero_init),
 # wmemset for one whose 4 bytes repeat (float32, float16 pairs). Measured against numpy's
-# fill loop (docs/benchmarks.md, "Per-call cost"): memset 1.3-4x at every size (streaming
-# stores), wmemset 1.7x in cache and the same beyond; the ~2 µs of finding the array's
-# address pay from 1 MiB.
+# fill loop (docs/benchmarks.md, "Per-call cost"): memset 1.3x at 1 MiB to 2.9x at 1 GiB
+# (streaming stores), wmemset 1.7x in cache and the same beyond; the ~2 µs of finding the
+# array's address pay from 1 MiB.
 _C_FILL_FROM = 1 << 20
 # Bytes per piece of a constant fill shared over the engine's threads. run_parallel uses
 # threads from 4 pieces (32 MiB) up: below, starting and joining a second thread costs
