@@ -116,7 +116,6 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
             # STREAMS.philox_at(seed, 0), inlined: this path is per-call overhead.
             inner, philox, state, g, scratch = STREAMS.small
             inner["key"] = (seed & _MASK64, seed >> 64)
-            inner["counter"] = (0, 0, 0, 0)
             philox.state = state  # type: ignore[assignment]
             if out.flags.c_contiguous:
                 dist.fill_block(g, out if out.ndim == 1 else out.reshape(-1), scratch)
