@@ -36,7 +36,14 @@ from confection import Config, ConfigValidationError
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
 from .arguments import CALL_TIME, Rule, rule_for
-from .validation import FieldError, format_field_error, iter_config_errors, raise_config_errors
+from .resolver import resolve_owned
+from .validation import (
+    FieldError,
+    format_field_error,
+    interpolated,
+    iter_config_errors,
+    raise_config_errors,
+)
 
 __all__ = [
     "ConfigValidationError",
@@ -204,6 +211,21 @@ class RegisteredFunction:
         # plain types, the constraints are checked here before it runs.
         self.__signature__ = inspect.Signature(
             [p.replace(annotation=self._rules[p.name].plain) for p in self.parameters.values()]
+        )
+        # What confection's schema of that signature fills in (paraminit.resolver).
+        self.config_defaults = tuple(
+            (p.name, p.default)
+            for p in self.parameters.values()
+            if p.default is not inspect.Parameter.empty
+            and p.kind is not inspect.Parameter.VAR_POSITIONAL
+        )
+        self.var_positional = next(
+            (
+                p.name
+                for p in self.parameters.values()
+                if p.kind is inspect.Parameter.VAR_POSITIONAL
+            ),
+            None,
         )
 
     @functools.cached_property
@@ -560,6 +582,29 @@ class registry(confection.registry):
     ) -> Iterator[dict[str, Any]]:
         """Every problem of every block of the registries paraminit owns, with its path."""
         return iter_config_errors(cls.owned(), config, overrides or {})
+
+    @classmethod
+    def resolve(
+        cls,
+        config: Config | dict[str, dict[str, Any]],
+        *,
+        schema: Any = None,
+        overrides: dict[str, Any] | None = None,
+        validate: bool = True,
+    ) -> dict[str, Any]:
+        """Validate the whole config, then resolve it (see :mod:`paraminit.resolver`).
+
+        A config whose every block is paraminit's is resolved in one walk, with
+        confection's result; anything else is resolved by confection.
+        """
+        if schema is None and validate and not overrides and not cls.is_promise(config):
+            cls.validate(config)
+            resolved = resolve_owned(cls.owned(), interpolated(config))
+            if resolved is not None:
+                return resolved
+        return super().resolve(
+            config, schema=schema, overrides=dict(overrides or {}), validate=validate
+        )
 
     @classmethod
     def fill(

@@ -26,6 +26,7 @@ __all__ = [
     "FieldError",
     "OwnedRegistry",
     "format_field_error",
+    "interpolated",
     "iter_config_errors",
     "raise_config_errors",
 ]
@@ -81,17 +82,23 @@ def iter_config_errors(
     overrides: Mapping[str, Any],
 ) -> Iterator[dict[str, Any]]:
     """Every problem of every block naming a function of ``owned``, with its path."""
-    tree = _interpolated(config, overrides)
+    tree = _overridden(interpolated(config), overrides)
     yield from _walk(owned, tree, [])
 
 
-def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
+def interpolated(config: Config | Mapping[str, Any]) -> Mapping[str, Any]:
+    """``config`` with its ``${...}`` resolved: ``config`` itself if it has nothing to resolve."""
     if isinstance(config, Config) and not config.is_interpolated:
-        tree: Any = ParsedConfig(config).interpolate()
-    else:
-        tree = copy.deepcopy(dict(config))
+        return ParsedConfig(config).interpolate()
+    return config
+
+
+def _overridden(tree: Mapping[str, Any], overrides: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not overrides:
+        return tree  # the walk only reads
+    tree = copy.deepcopy(dict(tree))
     for dotted, value in overrides.items():
-        node = tree
+        node: Any = tree
         *parents, leaf = dotted.split(".")
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
