@@ -18,6 +18,8 @@ from typing import Any
 import confection
 from confection import ConfigValidationError
 
+from .parsing import parse_text
+
 __all__ = ["Config", "ConfigValidationError"]
 
 _BOM = "\ufeff"
@@ -36,8 +38,21 @@ class Config(confection.Config):
         overrides: dict[str, Any] | None = None,
         schema: Any = None,
     ) -> Config:
-        """Load the config from ``text`` (see confection); a leading BOM is ignored."""
+        """Load the config from ``text`` (see confection); a leading BOM is ignored.
+
+        Text of the common form is parsed in one linear pass (:mod:`paraminit.parsing`),
+        anything else by confection, with the same result.
+        """
         text = text.removeprefix(_BOM)
+        parsed = (
+            None if overrides or schema is not None else parse_text(text, interpolate=interpolate)
+        )
+        if parsed is not None:
+            self.clear()
+            self.update(parsed)
+            self.is_interpolated = interpolate
+            _refuse_cycles(self, text)
+            return self
         try:
             loaded: Config = super().from_str(
                 text, interpolate=interpolate, overrides=dict(overrides or {}), schema=schema
