@@ -27,7 +27,9 @@ READ = {
     "section references": "[a]\nx = 1\n[b]\nr = ${a}\nl = [${a}]\n",
     "references through references": "[a]\nx = ${b}\n[b]\nq = ${c.z}\n[c]\nz = 3\n",
     "escaped dollars": "[a]\nx = $$1\n",
-    "positional sections": '[m]\n@layers = "Chain.v1"\n[m.*.a]\nn = 1\n[m.*.a.b]\n[m.*.a.b.c]\nk = 2\n',
+    "positional sections": (
+        '[m]\n@layers = "Chain.v1"\n[m.*.a]\nn = 1\n[m.*.a.b]\n[m.*.a.b.c]\nk = 2\n'
+    ),
     "carriage returns": "[a]\r\nx = 1\r\n[b]\r\ny = ${a.x}\r\n",
     "spaces in a header": "[ a ]\nx = 1\n",
     "no sections": "# only a comment\n",
