@@ -6,8 +6,11 @@ walks every block that names a function of a registry paraminit owns, and collec
 every problem with its full section path (``model -> *.hidden1 -> init_W -> lo``),
 so the user fixes everything in one pass and nothing is resolved half-way.
 
-The registries themselves live in :mod:`paraminit.registry`, which calls this pass
-from ``registry.fill``; this module knows them only through :class:`OwnedRegistry`.
+The registries themselves live in :mod:`paraminit.registry`; the confection
+registry (:mod:`paraminit.resolver`) calls this pass from ``registry.fill`` and
+``registry.resolve``. This module knows them only through :class:`OwnedRegistry`,
+and loads confection only when a config is checked (``import paraminit`` needs
+:class:`FieldError`, not confection).
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from confection import Config, ConfigValidationError
-
-from .config import Config as ParsedConfig
+if TYPE_CHECKING:
+    from confection import Config
 
 __all__ = [
     "ConfigFunction",
@@ -68,6 +70,8 @@ def format_field_error(function_name: str, error: FieldError) -> str:
 def raise_config_errors(config: Any, errors: list[dict[str, Any]]) -> None:
     """Raise one :class:`ConfigValidationError` listing ``errors``, if there are any."""
     if errors:
+        from confection import ConfigValidationError  # loads with the first config
+
         raise ConfigValidationError(
             config=config,
             errors=errors,
@@ -88,6 +92,10 @@ def iter_config_errors(
 
 def interpolated(config: Config | Mapping[str, Any]) -> Mapping[str, Any]:
     """``config`` with its ``${...}`` resolved: ``config`` itself if it has nothing to resolve."""
+    from confection import Config
+
+    from .config import Config as ParsedConfig
+
     if isinstance(config, Config) and not config.is_interpolated:
         return ParsedConfig(config).interpolate()
     return config
@@ -103,6 +111,8 @@ def _overridden(tree: Mapping[str, Any], overrides: Mapping[str, Any]) -> Mappin
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or leaf not in node:
+            from confection import ConfigValidationError
+
             # confection only overrides values the config has; say so before it does.
             raise ConfigValidationError(
                 errors=[{"loc": dotted.split("."), "msg": "not a value of the config to override"}],
