@@ -128,3 +128,37 @@ def test_config_from_str_keeps_confections_errors_for_text_it_leaves() -> None:
 def test_the_markers_are_confections() -> None:
     assert parsing.SECTION_PREFIX == confection.SECTION_PREFIX
     assert parsing.VARIABLE_RE.pattern == confection.VARIABLE_RE.pattern
+
+
+OVERRIDES = [
+    ("[a]\nx = 1\ny = ${a.x}\n[b]\nz = 2\n", {"a.x": 5}),
+    ("[a]\nx = 1\ny = ${a.x}\n[b]\nz = 2\n", {"b.z": {"k": [1, "s"]}, "a.new": "v"}),
+    ('[m]\n@layers = "Chain.v1"\n[m.*.h]\nnO = ${v.w}\n[v]\nw = 3\n', {"v.w": 7}),
+    ('[m]\n@layers = "Chain.v1"\n[m.*.h]\nnO = 1\n', {"m.*.h.nO": 9}),
+    ("[a]\nx = 1\n", {"nosection": 1}),
+    ("[a]\nx = 1\n", {"b.x": 1}),
+    ("[a]\nx = 1\n", {"a.x": "$1"}),
+    ("[a]\nx = 1\n", {"a.x": "${a.y}"}),
+]
+
+
+@pytest.mark.parametrize("interpolate", [True, False])
+@pytest.mark.parametrize(("text", "overrides"), OVERRIDES)
+def test_overrides_apply_as_confection_applies_them(
+    text: str, overrides: dict[str, Any], interpolate: bool
+) -> None:
+    def load(config_type: type[confection.Config]) -> Any:
+        try:
+            loaded = config_type().from_str(text, interpolate=interpolate, overrides=overrides)
+        except Exception as err:  # each outcome, error or not, is compared
+            return type(err).__name__
+        return (picture(dict(loaded)), loaded.is_interpolated)
+
+    assert load(Config) == load(confection.Config)
+
+
+@pytest.mark.parametrize(("text", "overrides"), OVERRIDES[:4])
+def test_overrides_of_existing_sections_are_read_in_one_pass(
+    text: str, overrides: dict[str, Any]
+) -> None:
+    assert parse_text(text, interpolate=False, overrides=overrides) is not None

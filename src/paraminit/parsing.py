@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from confection.util import try_load_json
@@ -37,17 +38,39 @@ class _Defer(Exception):
     """The text is not of the form read here, or has an error: confection parses it."""
 
 
-def parse_text(text: str, *, interpolate: bool = True) -> dict[str, Any] | None:
-    """The nested dict confection's ``Config().from_str(text)`` holds, or ``None``.
+def parse_text(
+    text: str, *, interpolate: bool = True, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The nested dict confection's parser makes of ``text``, or ``None``.
 
     ``None`` means confection must parse ``text`` (see the module's docstring).
+    ``overrides`` (``{"section.key": value}``) are applied to the values as read,
+    as confection applies them; it reads such text uninterpolated, then
+    interpolates the result as a whole (``Config.interpolate``), which is the
+    caller's step.
     """
     try:
-        sections = _read(text, warn_quoted=interpolate)
+        sections = _read(text, warn_quoted=interpolate and not overrides)
         _check_structure(sections)
-        return _build(sections, interpolate)
+        return _build(sections, interpolate and not overrides, overrides or {})
     except (_Defer, LookupError, ValueError, TypeError, RecursionError):
         return None
+
+
+def _apply_overrides(
+    result: dict[str, Any], sections: Sections, overrides: Mapping[str, Any]
+) -> None:
+    """confection's check and application of overrides (an unknown section: ``_Defer``)."""
+    for key in overrides:
+        section = key.rpartition(".")[0]
+        if section not in sections:
+            raise _Defer  # confection names the override it cannot apply
+    for key, value in overrides.items():
+        *parents, leaf = key.split(".")
+        node = result
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
 
 
 def _read(text: str, *, warn_quoted: bool) -> Sections:
@@ -94,7 +117,7 @@ def _check_structure(sections: Sections) -> None:
                 raise _Defer  # an undeclared parent ("*" sections need none)
 
 
-def _build(sections: Sections, interpolate: bool) -> dict[str, Any]:
+def _build(sections: Sections, interpolate: bool, overrides: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     paths = {name: name.split(".") for name in sections}
     for parts in paths.values():
@@ -109,6 +132,7 @@ def _build(sections: Sections, interpolate: bool) -> dict[str, Any]:
         for key, raw in sections[name].items():
             value = _interpolated(sections, name, key) if interpolate else raw
             node[key] = _interpret(value)
+    _apply_overrides(result, sections, overrides)
     _replace_section_refs(result, result)
     return result
 
