@@ -3,6 +3,7 @@
     python benchmarks/sizes.py               # sizes 1e2..1e7 (a few minutes on 2 cores)
     python benchmarks/sizes.py --max-exp 8   # up to 1e8 elements (needs ~2 GiB free)
     python benchmarks/sizes.py --quick       # fewer repeats
+    python benchmarks/sizes.py --parts builds,import   # only some sections
 
 One run, both sides on 2 threads (``paraminit.set_num_threads(2)``,
 ``torch.set_num_threads(2)``). Every timing interleaves the contenders call by
@@ -18,7 +19,8 @@ absolute times. Sections:
 * memory bandwidth: zero_init against numpy's copy of 1 GiB (a bandwidth proxy);
 * build: a Chain of 500 Linear(64) and configs/default.cfg against constructing the
   same torch model (nn.Linear initializes its parameters when constructed);
-* import: CPU seconds of ``import paraminit`` and of ``import numpy`` alone.
+* import: CPU seconds of ``import paraminit``, of ``import numpy`` alone and of the
+  libraries paraminit imports (numpy, catalogue, annotated_types).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from torch import nn
 import paraminit
 
 THREADS = 2
+PARTS = ("sizes", "per-call", "bandwidth", "builds", "import")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -223,15 +226,32 @@ def build_table(repeat: int) -> list[str]:
 
 
 def import_line(repeat: int) -> str:
+    # Imported as installed packages are: from bytecode (PYTHONDONTWRITEBYTECODE would
+    # have every run compile paraminit's sources, while numpy's come compiled).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
     def cpu(module: str) -> float:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, env=env)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
-    ours = statistics.median(cpu("paraminit") for _ in range(repeat))
-    base = statistics.median(cpu("numpy") for _ in range(repeat))
-    return f"import paraminit: {ours:.3f} s CPU; import numpy alone: {base:.3f} s CPU"
+    cpu("paraminit")  # writes the bytecode
+
+    # Interleaved like every timing here. The libraries import paraminit loads
+    # (confection and pydantic load with the first config) are what its own code
+    # cannot save.
+    modules = ["paraminit", "numpy", "numpy, catalogue, annotated_types"]
+    times: dict[str, list[float]] = {module: [] for module in modules}
+    for _ in range(repeat):
+        for module in modules:
+            times[module].append(cpu(module))
+    ours, base, deps = (statistics.median(times[module]) for module in modules)
+    return (
+        f"import paraminit: {ours:.3f} s CPU; import numpy alone: {base:.3f} s CPU; "
+        f"numpy, catalogue and annotated_types: {deps:.3f} s CPU; "
+        f"paraminit's own share: {ours - deps:.3f} s"
+    )
 
 
 def main() -> None:
@@ -239,19 +259,31 @@ def main() -> None:
     parser.add_argument("--max-exp", type=int, default=7, help="largest size, 10**N elements")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-bandwidth", action="store_true", help="skip the 1 GiB case")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated sections to run, of {', '.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        parser.error(f"unknown parts {sorted(parts - set(PARTS))}; known: {', '.join(PARTS)}")
     paraminit.set_num_threads(THREADS)
     torch.set_num_threads(THREADS)
     print(f"numpy {np.__version__}, torch {torch.__version__}, {THREADS} threads each side")
     print("\nRatios: torch's median time / paraminit's (above 1: paraminit is faster)\n")
-    print("\n".join(sizes_table(args.max_exp, args.quick)))
-    print("\nPer call (medians of 2000-call batches)\n")
-    print("\n".join(per_call_table(5 if args.quick else 11)))
-    if not args.no_bandwidth:
+    if "sizes" in parts:
+        print("\n".join(sizes_table(args.max_exp, args.quick)))
+    if "per-call" in parts:
+        print("\nPer call (medians of 2000-call batches)\n")
+        print("\n".join(per_call_table(5 if args.quick else 11)))
+    if "bandwidth" in parts and not args.no_bandwidth:
         print("\n" + bandwidth_line())
-    print()
-    print("\n".join(build_table(3 if args.quick else 7)))
-    print("\n" + import_line(3 if args.quick else 7))
+    if "builds" in parts:
+        print()
+        print("\n".join(build_table(3 if args.quick else 7)))
+    if "import" in parts:
+        print("\n" + import_line(3 if args.quick else 7))
 
 
 if __name__ == "__main__":

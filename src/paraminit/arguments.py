@@ -2,9 +2,11 @@
 
 An initializer's signature is the single source of its arguments. Constraints
 are ``Annotated`` metadata from ``annotated_types`` (``Gt``, ``Ge``, ``Lt``,
-``Le``) and pydantic (``AllowInfNan``), so the registry builds a pydantic model
-from the signature for configs, and :func:`check_arguments` applies the same
-metadata, without pydantic's overhead, when the function is called from Python.
+``Le``) and :data:`FINITE` (pydantic's ``AllowInfNan(False)`` once
+:func:`for_pydantic` spells it for pydantic, which ``import paraminit`` does not
+load), so the registry builds a pydantic model from the signature for configs,
+and :func:`check_arguments` applies the same metadata, without pydantic's
+overhead, when the function is called from Python.
 A config value pydantic rejects is described by the same :class:`Rule`, so both
 paths say ``must be > 0``. :func:`rule_for` is the one reader of these annotations.
 Relations between arguments (``lo < hi``) are a ``check`` function registered
@@ -26,7 +28,6 @@ from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
 import annotated_types as at
-from pydantic import AllowInfNan
 
 from .engine import MAX_SEED
 
@@ -43,14 +44,23 @@ __all__ = [
     "UnitInterval",
     "check_arguments",
     "check_call",
+    "for_pydantic",
     "rule_for",
 ]
 
-Finite = Annotated[float, AllowInfNan(False)]
-PositiveFinite = Annotated[float, at.Gt(0), AllowInfNan(False)]
-NonNegativeFinite = Annotated[float, at.Ge(0), AllowInfNan(False)]
+
+@dataclass(frozen=True)
+class FiniteOnly:
+    """``Annotated`` metadata: the value must be finite (no inf, no nan)."""
+
+
+FINITE = FiniteOnly()
+
+Finite = Annotated[float, FINITE]
+PositiveFinite = Annotated[float, at.Gt(0), FINITE]
+NonNegativeFinite = Annotated[float, at.Ge(0), FINITE]
 PositiveInt = Annotated[int, at.Gt(0)]
-UnitInterval = Annotated[float, at.Ge(0), at.Le(1), AllowInfNan(False)]
+UnitInterval = Annotated[float, at.Ge(0), at.Le(1), FINITE]
 Seed = Annotated[int, at.Ge(0), at.Le(MAX_SEED)] | None
 
 # The parameters a layer passes when it calls an initializer, never config arguments;
@@ -198,7 +208,8 @@ def rule_for(annotation: Any) -> Rule:
     """The one reader of argument annotations: what ``annotation`` accepts.
 
     ``Annotated`` metadata gives the bounds (``Gt``, ``Ge``, ``Lt``, ``Le``) and
-    finiteness (``AllowInfNan(False)``); ``X | None`` makes an argument optional.
+    finiteness (:data:`FINITE`, or pydantic's ``AllowInfNan(False)``); ``X | None``
+    makes an argument optional.
     """
     plain = _strip_annotated(annotation)
     optional = False
@@ -223,10 +234,32 @@ def rule_for(annotation: Any) -> Rule:
     kinds = (
         (annotation,) if isinstance(annotation, type) and annotation not in (object, Any) else ()
     )
-    finite = any(isinstance(m, AllowInfNan) and not m.allow_inf_nan for m in metadata)
+    finite = any(_is_finite_only(m) for m in metadata)
     return Rule(
         plain, kinds, optional, choices, _bounds(metadata), finite, _fast_types(kinds, choices)
     )
+
+
+def _is_finite_only(metadata: object) -> bool:
+    if isinstance(metadata, FiniteOnly):
+        return True
+    # A plugin may write pydantic's own marker; without pydantic loaded there is none.
+    allow = getattr(sys.modules.get("pydantic.types"), "AllowInfNan", None)
+    return allow is not None and isinstance(metadata, allow) and not metadata.allow_inf_nan
+
+
+def for_pydantic(annotation: Any) -> Any:
+    """``annotation`` with :data:`FINITE` spelled as pydantic's ``AllowInfNan(False)``."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        from pydantic import AllowInfNan
+
+        base, *metadata = typing.get_args(annotation)
+        spelled = [AllowInfNan(False) if isinstance(m, FiniteOnly) else m for m in metadata]
+        return Annotated[tuple([for_pydantic(base), *spelled])]
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(for_pydantic(a) for a in typing.get_args(annotation))]  # noqa: UP007
+    return annotation
 
 
 def _fast_types(kinds: tuple[type, ...], choices: tuple[Any, ...] | None) -> frozenset[type]:

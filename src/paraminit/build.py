@@ -27,7 +27,7 @@ from .engine import check_seed, get_num_threads, next_seed
 from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
 from .regions import fill_in_place, initialize_region, seed_for
-from .registry import registry
+from .resolver import registry
 
 __all__ = [
     "BuildError",

@@ -18,6 +18,8 @@ from typing import Any
 import confection
 from confection import ConfigValidationError
 
+from .parsing import parse_text
+
 __all__ = ["Config", "ConfigValidationError"]
 
 _BOM = "\ufeff"
@@ -36,8 +38,15 @@ class Config(confection.Config):
         overrides: dict[str, Any] | None = None,
         schema: Any = None,
     ) -> Config:
-        """Load the config from ``text`` (see confection); a leading BOM is ignored."""
+        """Load the config from ``text`` (see confection); a leading BOM is ignored.
+
+        Text of the common form is parsed in one linear pass (:mod:`paraminit.parsing`),
+        anything else by confection, with the same result.
+        """
         text = text.removeprefix(_BOM)
+        fast = None if schema is not None else self._from_common_text(text, interpolate, overrides)
+        if fast is not None:
+            return fast
         try:
             loaded: Config = super().from_str(
                 text, interpolate=interpolate, overrides=dict(overrides or {}), schema=schema
@@ -48,6 +57,26 @@ class Config(confection.Config):
             raise _parse_error(text, err) from None
         except RecursionError:
             raise ConfigValidationError(title=_TITLE, desc=_too_deep(text)) from None
+        _refuse_cycles(loaded, text)
+        return loaded
+
+    def _from_common_text(
+        self, text: str, interpolate: bool, overrides: dict[str, Any] | None
+    ) -> Config | None:
+        """``from_str`` through :mod:`paraminit.parsing`, or ``None`` for confection's way."""
+        parsed = parse_text(text, interpolate=interpolate, overrides=overrides)
+        if parsed is None:
+            return None
+        self.clear()
+        self.update(parsed)
+        loaded = self
+        if overrides and interpolate:
+            # As confection does: the overridden values, written out and read again.
+            try:
+                loaded = self.interpolate()
+            except Exception:  # its errors, and their wording, are confection's
+                return None
+        loaded.is_interpolated = interpolate
         _refuse_cycles(loaded, text)
         return loaded
 

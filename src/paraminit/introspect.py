@@ -16,9 +16,11 @@ from typing import Any
 
 from pydantic import ConfigDict, TypeAdapter
 
-from .arguments import Rule, rule_for
+from .arguments import Rule, for_pydantic, rule_for
 from .engine import MAX_SEED
-from .registry import FunctionRegistry, PluginError, RegisteredFunction, registry
+from .registered import RegisteredFunction
+from .registry import FunctionRegistry, PluginError
+from .resolver import registry
 
 __all__ = ["describe", "describe_all", "find"]
 
@@ -72,7 +74,9 @@ def describe_argument(param: inspect.Parameter) -> dict[str, Any]:
     annotation = param.annotation
     rule = rule_for(annotation)
     try:
-        schema: dict[str, Any] | None = TypeAdapter(annotation, config=_ARBITRARY).json_schema()
+        schema: dict[str, Any] | None = TypeAdapter(
+            for_pydantic(annotation), config=_ARBITRARY
+        ).json_schema()
     except Exception:  # callables and layers have no JSON schema
         schema = None
     constraints = _constraints(rule)

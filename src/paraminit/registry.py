@@ -1,44 +1,49 @@
-"""The registries: named, versioned functions for configs, their partials and plugins.
+"""The registries: named, versioned functions for configs, and their plugins.
 
 * :class:`FunctionRegistry` is a catalogue registry that stores each function as
-  a :class:`RegisteredFunction`, resolves unversioned names (``uniform_init``) to
+  a :class:`~paraminit.registered.RegisteredFunction` (which reads the config
+  arguments off its signature), resolves unversioned names (``uniform_init``) to
   the newest version, loads plugins from entry points lazily, and refuses a
   plugin that would replace a name it already holds or take a built-in's name.
-* :class:`Origin` records where each registration was made: while paraminit's own
-  package was imported (a built-in), while the loader imported entry point X of
-  distribution D (a plugin), or from other Python code. Clash checks compare
-  origins and objects, never a function's spoofable ``__module__``/``__qualname__``.
-* :class:`RegisteredFunction` derives a pydantic validator for each config
-  argument from the function's signature, so the signature is the one source of
-  the argument list, the types, the constraints and the defaults.
-* :class:`registry` is the confection registry. Its :meth:`registry.fill` (which
-  :meth:`registry.resolve` calls first) runs :mod:`paraminit.validation` over the
-  whole config before anything is resolved.
+  Where each registration comes from is :mod:`paraminit.plugins`' :class:`Origin`.
+* ``registry``, the confection registry whose ``initializers`` and ``layers`` are
+  :data:`INITIALIZERS` and :data:`LAYERS`, is :mod:`paraminit.resolver`'s; it and
+  ``ConfigValidationError`` load with confection (and so pydantic) on first use,
+  not with ``import paraminit``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import difflib
-import functools
 import importlib.metadata
-import inspect
 import re
-import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import catalogue
-import confection
-from confection import Config, ConfigValidationError
-from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
-from .arguments import CALL_TIME, Rule, rule_for
-from .validation import FieldError, format_field_error, iter_config_errors, raise_config_errors
+from .plugins import (
+    BUILTIN,
+    Origin,
+    PluginError,
+    entry_points_of,
+    plugin_origin,
+    registering_as,
+    seal_builtins,
+    target,
+)
+
+# _rebuild_partial: partials pickled before registered.py existed name it here.
+from .registered import InitializerPartial, RegisteredFunction, _rebuild_partial  # noqa: F401
+
+if TYPE_CHECKING:
+    from confection import ConfigValidationError
+
+    from .resolver import registry
 
 __all__ = [
+    "INITIALIZERS",
+    "LAYERS",
     "ConfigValidationError",
     "FunctionRegistry",
     "InitializerPartial",
@@ -48,265 +53,25 @@ __all__ = [
     "register_initializer",
     "register_layer",
     "registry",
+    "seal_builtins",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _VERSIONED = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)$")
-_STRICT = ConfigDict(strict=True, arbitrary_types_allowed=True)
 
 
-class PluginError(RuntimeError):
-    """A plugin's entry point could not be loaded, or it clashes with a registered name."""
+def __getattr__(name: str) -> Any:
+    # The confection registry and confection's error load with confection.
+    if name == "registry":
+        from .resolver import registry
 
+        return registry
+    if name == "ConfigValidationError":
+        from confection import ConfigValidationError
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a registration was made: ``builtin``, ``plugin`` (with its entry point), ``python``."""
-
-    kind: str
-    distribution: str | None = None
-    entry_point: str | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "builtin":
-            return "paraminit"
-        if self.kind == "plugin":
-            return f"plugin distribution {self.distribution!r} (entry point '{self.entry_point}')"
-        return "Python code"
-
-
-BUILTIN = Origin("builtin")
-PYTHON = Origin("python")
-# Set by the loader while it imports an entry point; unset, a registration is a
-# built-in until paraminit's package has finished importing, then Python code.
-_loading: contextvars.ContextVar[Origin | None] = contextvars.ContextVar(
-    "paraminit_registration_origin", default=None
-)
-_builtins_done = False
-
-
-def seal_builtins() -> None:
-    """Mark the end of paraminit's own registrations (called once by ``paraminit/__init__``)."""
-    global _builtins_done
-    _builtins_done = True
-
-
-def current_origin() -> Origin:
-    """The origin a registration made now gets."""
-    loading = _loading.get()
-    if loading is not None:
-        return loading
-    return PYTHON if _builtins_done else BUILTIN
-
-
-@contextlib.contextmanager
-def _registering_as(origin: Origin) -> Iterator[None]:
-    token = _loading.set(origin)
-    try:
-        yield
-    finally:
-        _loading.reset(token)
-
-
-def plugin_origin(entry_point: importlib.metadata.EntryPoint) -> Origin:
-    """The origin of what loading ``entry_point`` registers: its distribution and itself."""
-    dist = getattr(entry_point, "dist", None)
-    name = getattr(dist, "name", None) or "an unknown distribution"
-    return Origin("plugin", str(name), f"{entry_point.name} = {entry_point.value}")
-
-
-class InitializerPartial(functools.partial):  # type: ignore[type-arg]
-    """A configured initializer: ``init(data)`` or ``init(data, inplace=True)``.
-
-    A :class:`functools.partial` whose ``.func`` is the public function and whose
-    ``.keywords`` hold the validated config arguments. ``.name`` is the registered name.
-    """
-
-    name: str
-
-    def __new__(cls, name: str, func: Callable[..., Any], /, **keywords: Any) -> InitializerPartial:
-        self = super().__new__(cls, func, **keywords)
-        self.name = name
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.keywords.items())
-        return f"<{self.name}: {self.func.__name__}({args})>"
-
-    def __reduce__(self) -> Any:
-        return (_rebuild_partial, (self.name, self.func, dict(self.keywords)))
-
-
-def _rebuild_partial(name: str, func: Callable[..., Any], keywords: dict[str, Any]) -> Any:
-    return InitializerPartial(name, func, **keywords)
-
-
-class RegisteredFunction:
-    """A function as a config block sees it: its arguments, their validation, its result.
-
-    Calling it with config arguments validates them and returns the block's value:
-    for a data-first initializer, an :class:`InitializerPartial`; for anything
-    else, the function's result.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        func: Callable[..., Any],
-        *,
-        data_first: bool,
-        check: Callable[..., None] | None = None,
-    ) -> None:
-        self.name = name
-        self.func = func
-        self.data_first = data_first
-        self.check = check
-        self.origin = current_origin()
-        who = f"{(register_initializer if data_first else register_layer).__name__}({name!r})"
-        if not callable(func):
-            raise TypeError(f"{who}: expected a function, got {type(func).__name__} {func!r}")
-        self.__name__ = getattr(func, "__name__", name)
-        self.__doc__ = func.__doc__
-        signature = inspect.signature(func)
-        try:
-            hints = typing.get_type_hints(func, include_extras=True)
-        except Exception as err:  # a forward reference to a name that does not exist
-            raise TypeError(
-                f"{who}: cannot read the annotations of {self.__name__}: "
-                f"{type(err).__name__}: {err}"
-            ) from None
-        params = list(signature.parameters.values())
-        if data_first:
-            if not params or params[0].kind not in (
-                inspect.Parameter.POSITIONAL_ONLY,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            ):
-                raise TypeError(
-                    f"{who}: {self.__name__} must take "
-                    "the array as its first positional argument, like uniform_init(data, lo, "
-                    "hi, *, inplace=False, seed=None)"
-                )
-            params = [p for p in params[1:] if p.name not in CALL_TIME]
-            if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
-                raise TypeError(
-                    f"{who}: {self.__name__} may not take *args: config arguments have names"
-                )
-        self.parameters: dict[str, inspect.Parameter] = {
-            p.name: p.replace(annotation=hints.get(p.name, Any))
-            for p in params
-            if p.kind is not inspect.Parameter.VAR_KEYWORD
-        }
-        self._rules: dict[str, Rule] = {
-            name: rule_for(p.annotation) for name, p in self.parameters.items()
-        }
-        # confection reads the config arguments from this signature; it gets the
-        # plain types, the constraints are checked here before it runs.
-        self.__signature__ = inspect.Signature(
-            [p.replace(annotation=self._rules[p.name].plain) for p in self.parameters.values()]
-        )
-
-    @functools.cached_property
-    def _adapters(self) -> dict[str, TypeAdapter[Any]]:
-        return {
-            name: TypeAdapter(p.annotation, config=_STRICT)
-            for name, p in self.parameters.items()
-            if p.kind is not inspect.Parameter.VAR_POSITIONAL
-        }
-
-    @functools.cached_property
-    def model(self) -> type[Any]:
-        """A pydantic model of the config arguments, for schemas and listings."""
-        fields: dict[str, Any] = {}
-        for name, p in self.parameters.items():
-            if p.kind is inspect.Parameter.VAR_POSITIONAL:
-                continue
-            default = ... if p.default is inspect.Parameter.empty else p.default
-            fields[name] = (p.annotation, default)
-        model_name = re.sub(r"\W", "_", self.name)
-        return create_model(  # type: ignore[no-any-return]
-            model_name, __config__=ConfigDict(extra="forbid", **_STRICT), **fields
-        )
-
-    def validate(
-        self, args: Mapping[str, Any], deferred: frozenset[str] = frozenset()
-    ) -> tuple[dict[str, Any], list[FieldError]]:
-        """Validate config arguments; return the validated values and every error.
-
-        ``deferred`` names arguments whose value is another block, validated on its own.
-        """
-        errors: list[FieldError] = []
-        values: dict[str, Any] = {}
-        for key, value in args.items():
-            if key == "*" or key in deferred:
-                continue
-            adapter = self._adapters.get(key)
-            if adapter is None:
-                known = ", ".join(self._adapters) or "none"
-                errors.append(
-                    FieldError(key, f"unexpected argument for {self.name} (takes: {known})", value)
-                )
-                continue
-            try:
-                values[key] = adapter.validate_python(value)
-            except ValidationError as err:
-                # A broken constraint reads as in a Python call's error ("must be > 0");
-                # a wrong type keeps pydantic's words.
-                rule = self._rules[key].broken_constraint(value) or "; ".join(
-                    e["msg"] for e in err.errors()
-                )
-                errors.append(FieldError(key, rule, value))
-        for key, p in self.parameters.items():
-            if (
-                p.default is inspect.Parameter.empty
-                and p.kind is not inspect.Parameter.VAR_POSITIONAL
-                and key not in args
-                and key not in deferred
-            ):
-                errors.append(FieldError(key, f"missing required argument of {self.name}"))
-        if not errors and self.check is not None:
-            errors.extend(self._check_relations(values, deferred))
-        return values, errors
-
-    def _check_relations(
-        self, values: dict[str, Any], deferred: frozenset[str]
-    ) -> list[FieldError]:
-        assert self.check is not None
-        wanted = inspect.signature(self.check).parameters
-        if deferred & set(wanted):
-            return []
-        full = {
-            name: values.get(name, self.parameters[name].default)
-            for name in wanted
-            if name in self.parameters
-        }
-        try:
-            self.check(**full)
-        except ValueError as err:
-            field = getattr(err, "field", next(iter(wanted), "?"))
-            return [FieldError(field, str(getattr(err, "rule", err)), full.get(field))]
-        return []
-
-    def validated(self, args: Mapping[str, Any], *, title: str | None = None) -> dict[str, Any]:
-        """The validated ``args``, or one :class:`ConfigValidationError` listing every problem."""
-        values, errors = self.validate(args)
-        if errors:
-            raise ConfigValidationError(
-                errors=[
-                    {"loc": [e.field], "msg": format_field_error(self.name, e)} for e in errors
-                ],
-                title=title or f"Invalid arguments for {self.name}",
-            )
-        return values
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.update(self.validated(kwargs))
-        if self.data_first:
-            return InitializerPartial(self.name, self.func, **kwargs)
-        return self.func(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"<registered {self.name}: {self.func.__module__}.{self.func.__qualname__}>"
+        return ConfigValidationError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def close_matches(name: str, known: Iterable[str]) -> list[str]:
@@ -321,19 +86,6 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     """``"; did you mean 'a', 'b'?"`` for the names of ``known`` like ``name``, or ``""``."""
     hint = close_matches(name, known)
     return f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-
-
-@functools.cache
-def _entry_points_of(group: str) -> tuple[importlib.metadata.EntryPoint, ...]:
-    # catalogue lists entry points without importing them only through a private
-    # method (its public ones import every plugin), so read them from the standard
-    # library instead: once per process, as catalogue does at import.
-    return tuple(importlib.metadata.entry_points(group=group))
-
-
-def _target(func: Callable[..., Any]) -> str:
-    # For messages only: a function's own __module__ and __qualname__ can say anything.
-    return f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', repr(func))}"
 
 
 class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
@@ -383,11 +135,11 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         existing = self._registered(name)
         if existing is not None and existing.func is not entry.func:
             # Only the same origin may register a name again (a module run twice).
-            same = existing.origin == origin and _target(existing.func) == _target(entry.func)
+            same = existing.origin == origin and target(existing.func) == target(entry.func)
             if not same or origin == BUILTIN:
                 raise PluginError(
                     f"{self._label}: {name!r} is already registered by {existing.origin} to "
-                    f"{_target(existing.func)}; {origin} may not replace it "
+                    f"{target(existing.func)}; {origin} may not replace it "
                     "(register a new version instead)"
                 )
         if origin == BUILTIN:
@@ -419,7 +171,7 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         """The usable entry points by name (see :meth:`plugin_problems` for the others)."""
         return {
             ep.name: ep
-            for ep in _entry_points_of(self.entry_point_namespace)
+            for ep in entry_points_of(self.entry_point_namespace)
             if self._refusal(ep) is None
         }
 
@@ -427,7 +179,7 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         """Entry points ignored without being imported, by name, with the reason."""
         return {
             ep.name: f"{self._label}: {plugin_origin(ep)} is ignored: {why}"
-            for ep in _entry_points_of(self.entry_point_namespace)
+            for ep in entry_points_of(self.entry_point_namespace)
             if (why := self._refusal(ep)) is not None
         }
 
@@ -485,7 +237,7 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         registered = self._registered(versioned)  # the import may have registered it
         if registered is None:
             try:
-                with _registering_as(origin):
+                with registering_as(origin):
                     return self._store(versioned, loaded)
             except (TypeError, ValueError, PluginError) as err:
                 raise PluginError(f"{self._label}: {origin} cannot be used: {err}") from None
@@ -495,12 +247,12 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
             return registered
         raise PluginError(
             f"{self._label}: {origin} would replace {versioned!r}, which {registered.origin} "
-            f"registered to {_target(registered.func)}; a plugin must use a name of its own"
+            f"registered to {target(registered.func)}; a plugin must use a name of its own"
         )
 
     def _load(self, entry_point: importlib.metadata.EntryPoint, origin: Origin) -> Any:
         try:
-            with _registering_as(origin):
+            with registering_as(origin):
                 return entry_point.load()
         except (Exception, SystemExit) as err:
             # SystemExit too: a plugin calling sys.exit() at import must not end the program.
@@ -532,59 +284,10 @@ class FunctionRegistry(catalogue.Registry):  # type: ignore[misc]
         return self.get(name) if name in self._entry_points() else default
 
 
-class registry(confection.registry):
-    """paraminit's confection registry: ``registry.initializers`` and its validation."""
-
-    initializers = FunctionRegistry(("paraminit", "initializers"), data_first=True)
-    layers = FunctionRegistry(("paraminit", "layers"), data_first=False)
-
-    @classmethod
-    def owned(cls) -> dict[str, FunctionRegistry]:
-        """The registries whose blocks paraminit validates, by config name."""
-        return {
-            name: value
-            for name in dir(cls)
-            if isinstance(value := getattr(cls, name, None), FunctionRegistry)
-        }
-
-    @classmethod
-    def validate(
-        cls, config: Config | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
-    ) -> None:
-        """Raise one :class:`ConfigValidationError` listing every bad field of ``config``."""
-        raise_config_errors(config, list(cls.iter_errors(config, overrides=overrides)))
-
-    @classmethod
-    def iter_errors(
-        cls, config: Config | Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Every problem of every block of the registries paraminit owns, with its path."""
-        return iter_config_errors(cls.owned(), config, overrides or {})
-
-    @classmethod
-    def fill(
-        cls,
-        config: Config | dict[str, dict[str, Any]],
-        *,
-        schema: Any = None,
-        overrides: dict[str, Any] | None = None,
-        interpolate: bool = False,
-        validate: bool = True,
-    ) -> Config:
-        """Validate the whole config, then fill in defaults with confection.
-
-        ``resolve`` fills first, so it validates here too, before anything is resolved.
-        """
-        overrides = dict(overrides or {})
-        if validate:
-            cls.validate(config, overrides=overrides)
-        return super().fill(
-            config,
-            schema=schema,
-            overrides=overrides,
-            interpolate=interpolate,
-            validate=validate,
-        )
+# paraminit's registries; the confection registry (paraminit.resolver.registry)
+# holds them as its ``initializers`` and ``layers``.
+INITIALIZERS = FunctionRegistry(("paraminit", "initializers"), data_first=True)
+LAYERS = FunctionRegistry(("paraminit", "layers"), data_first=False)
 
 
 def register_initializer(
@@ -606,7 +309,7 @@ def register_initializer(
     """
 
     def decorator(func: F) -> F:
-        registry.initializers.register(name, func=func, check=check)
+        INITIALIZERS.register(name, func=func, check=check)
         return func
 
     return decorator
@@ -623,7 +326,7 @@ def register_layer(name: str) -> Callable[[F], F]:
     """
 
     def decorator(func: F) -> F:
-        registry.layers.register(name, func=func)
+        LAYERS.register(name, func=func)
         return func
 
     return decorator

@@ -20,7 +20,8 @@ import numpy as np
 
 from .arguments import CALL_TIME
 from .config import Config
-from .registry import InitializerPartial, RegisteredFunction, registry
+from .registered import InitializerPartial, RegisteredFunction
+from .resolver import registry
 
 __all__ = ["to_config"]
 

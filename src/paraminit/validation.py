@@ -6,8 +6,11 @@ walks every block that names a function of a registry paraminit owns, and collec
 every problem with its full section path (``model -> *.hidden1 -> init_W -> lo``),
 so the user fixes everything in one pass and nothing is resolved half-way.
 
-The registries themselves live in :mod:`paraminit.registry`, which calls this pass
-from ``registry.fill``; this module knows them only through :class:`OwnedRegistry`.
+The registries themselves live in :mod:`paraminit.registry`; the confection
+registry (:mod:`paraminit.resolver`) calls this pass from ``registry.fill`` and
+``registry.resolve``. This module knows them only through :class:`OwnedRegistry`,
+and loads confection only when a config is checked (``import paraminit`` needs
+:class:`FieldError`, not confection).
 """
 
 from __future__ import annotations
@@ -15,17 +18,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from confection import Config, ConfigValidationError
-
-from .config import Config as ParsedConfig
+if TYPE_CHECKING:
+    from confection import Config
 
 __all__ = [
     "ConfigFunction",
     "FieldError",
     "OwnedRegistry",
     "format_field_error",
+    "interpolated",
     "iter_config_errors",
     "raise_config_errors",
 ]
@@ -67,6 +70,8 @@ def format_field_error(function_name: str, error: FieldError) -> str:
 def raise_config_errors(config: Any, errors: list[dict[str, Any]]) -> None:
     """Raise one :class:`ConfigValidationError` listing ``errors``, if there are any."""
     if errors:
+        from confection import ConfigValidationError  # loads with the first config
+
         raise ConfigValidationError(
             config=config,
             errors=errors,
@@ -81,21 +86,33 @@ def iter_config_errors(
     overrides: Mapping[str, Any],
 ) -> Iterator[dict[str, Any]]:
     """Every problem of every block naming a function of ``owned``, with its path."""
-    tree = _interpolated(config, overrides)
+    tree = _overridden(interpolated(config), overrides)
     yield from _walk(owned, tree, [])
 
 
-def _interpolated(config: Config | Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
+def interpolated(config: Config | Mapping[str, Any]) -> Mapping[str, Any]:
+    """``config`` with its ``${...}`` resolved: ``config`` itself if it has nothing to resolve."""
+    from confection import Config
+
+    from .config import Config as ParsedConfig
+
     if isinstance(config, Config) and not config.is_interpolated:
-        tree: Any = ParsedConfig(config).interpolate()
-    else:
-        tree = copy.deepcopy(dict(config))
+        return ParsedConfig(config).interpolate()
+    return config
+
+
+def _overridden(tree: Mapping[str, Any], overrides: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not overrides:
+        return tree  # the walk only reads
+    tree = copy.deepcopy(dict(tree))
     for dotted, value in overrides.items():
-        node = tree
+        node: Any = tree
         *parents, leaf = dotted.split(".")
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or leaf not in node:
+            from confection import ConfigValidationError
+
             # confection only overrides values the config has; say so before it does.
             raise ConfigValidationError(
                 errors=[{"loc": dotted.split("."), "msg": "not a value of the config to override"}],
