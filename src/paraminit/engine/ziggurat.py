@@ -40,8 +40,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..contract import FloatArray
-from ._ziggurat import K23, K52, X32, F, R, X
 from . import portable
+from ._ziggurat import K23, K52, X32, F, R, X
 from .portable import log, log1, words32
 from .streams import Scratch
 
@@ -336,7 +336,7 @@ def _load_kernel(setting: str) -> Kernel | None:
     if setting == "0":
         return None
     try:
-        from .. import _native  # type: ignore[attr-defined]
+        from .. import _native
     except ImportError as error:
         if setting == "1":
             raise ImportError(
