@@ -142,6 +142,16 @@ def test_tail_redraws_draw_the_same_words(
         assert calls[0] > 2 * 12, "no nested re-draws to test"
 
 
+def test_the_kernel_draws_sfc64_inline_on_this_numpy(kernel: ziggurat.Kernel) -> None:
+    # Inline SFC64 is most of the kernel's speed on large arrays; configure()
+    # enables it only where numpy's state layout is the one it checked (the
+    # bit-for-bit tests above then cover it). A numpy that changes the layout
+    # keeps the values and loses the speed: this test says so.
+    from paraminit import _native
+
+    assert _native.inline_sfc64()
+
+
 def test_the_kernels_log_is_portable_log(kernel: ziggurat.Kernel) -> None:
     from paraminit import _native
 

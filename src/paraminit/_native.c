@@ -79,30 +79,44 @@ static int copy_table(PyObject *obj, void *dest, const char *kind, Py_ssize_t co
     return 0;
 }
 
-/* limit[layer] from ziggurat's fast table: how many buckets hold +-X[layer] (the rest
- * NaN); refuses a table of any other form. */
-static int derive_limits(PyObject *obj, const char *kind, unsigned char *limit)
+/* The lanes from ziggurat's +-X by [layer | sign] and its fast table: how many
+ * buckets of a layer hold +-X (the rest NaN) sets the sure threshold of u's bits;
+ * refuses a table of any other form. */
+static int derive_lanes(PyObject *fast_obj, PyObject *signed_obj, int is32)
 {
-    Py_buffer view;
-    int layer, sign, bucket, buckets = 1 << BUCKET_BITS, ok = 1;
-    if (copy_table(obj, NULL, kind, FAST_SIZE, "fast") || get_buffer(obj, &view, kind, 0, "fast")) {
+    Py_buffer fast, signed_x;
+    const char *kind = is32 ? "f" : "d";
+    int code, bucket, buckets = 1 << BUCKET_BITS, ok = 1;
+    if (copy_table(fast_obj, NULL, kind, FAST_SIZE, "fast") || copy_table(signed_obj, NULL, kind, 2 * LAYERS, "signed")) {
         return -1;
     }
-    for (layer = 0; layer < LAYERS; layer++) {
-        limit[layer] = 0;
-        for (sign = 0; sign < 2; sign++) {
-            for (bucket = 0; bucket < buckets; bucket++) {
-                int code = 2 * layer + sign, at = code * buckets + bucket;
-                double value = kind[0] == 'f' ? ((float *)view.buf)[at] : ((double *)view.buf)[at];
-                double x = kind[0] == 'f' ? T.signed32[code] : T.signed64[code];
-                if (sign == 0 && value == value && bucket == limit[layer]) {
-                    limit[layer]++;
-                }
-                ok &= bucket < limit[layer] ? value == x : value != value;
-            }
+    if (get_buffer(fast_obj, &fast, kind, 0, "fast")) {
+        return -1;
+    }
+    if (get_buffer(signed_obj, &signed_x, kind, 0, "signed")) {
+        PyBuffer_Release(&fast);
+        return -1;
+    }
+    for (code = 0; code < 2 * LAYERS; code++) {
+        double x = is32 ? ((float *)signed_x.buf)[code] : ((double *)signed_x.buf)[code];
+        int sure = 0;
+        for (bucket = 0; bucket < buckets; bucket++) {
+            int at = code * buckets + bucket;
+            double value = is32 ? ((float *)fast.buf)[at] : ((double *)fast.buf)[at];
+            sure += value == value && bucket == sure;
+            ok &= bucket < sure ? value == x : value != value;
+        }
+        if (is32) {
+            T.lane32[code].x = (float)x;
+            T.lane32[code].sure_below = (uint32_t)sure << (23 - BUCKET_BITS);
+        }
+        else {
+            T.lane64[code].x = x;
+            T.lane64[code].sure_below = (uint64_t)sure << (52 - BUCKET_BITS);
         }
     }
-    PyBuffer_Release(&view);
+    PyBuffer_Release(&fast);
+    PyBuffer_Release(&signed_x);
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "paraminit._native.configure: the fast table is not +-X, then NaN");
         return -1;
@@ -110,23 +124,60 @@ static int derive_limits(PyObject *obj, const char *kind, unsigned char *limit)
     return 0;
 }
 
+/* Enables inline_sfc64 if, on `probe` (an SFC64 capsule whose state is `expected`),
+ * the state's first four words are that state and inline_sfc64 gives next_raw's words. */
+static void check_sfc64(PyObject *probe, const uint64_t *expected)
+{
+    uint64_t copy[4], inline_words[64];
+    bitgen_t *bg = PyCapsule_GetPointer(probe, "BitGenerator");
+    int i, same;
+    T.sfc64_raw = NULL;
+    if (bg == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    memcpy(copy, bg->state, sizeof copy);
+    same = memcmp(copy, expected, sizeof copy) == 0;
+    inline_sfc64(copy, inline_words, 64);
+    for (i = 0; i < 64; i++) {
+        same &= raw(bg) == inline_words[i];
+    }
+    same &= memcmp(copy, bg->state, sizeof copy) == 0;
+    T.sfc64_raw = same ? bg->next_raw : NULL;
+}
+
+PyDoc_STRVAR(inline_sfc64_doc, "inline_sfc64() -> bool\n--\n\nWhether SFC64's words are drawn inline.");
+
+static PyObject *uses_inline_sfc64(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    return PyBool_FromLong(T.sfc64_raw != NULL);
+}
+
 PyDoc_STRVAR(configure_doc,
              "configure(fast32, fast64, signed32, signed64, f, f_step, lg, base32, base64, r, ln2_hi, ln2_lo, "
-             "sqrt_half_bits)\n--\n\n"
-             "Copy the ziggurat's tables and the portable log's constants (once, before any draw).");
+             "sqrt_half_bits, sfc64_probe, probe_state)\n--\n\n"
+             "Copy the ziggurat's tables and the portable log's constants (once, before any draw), and\n"
+             "check inline SFC64 on the capsule of an SFC64 whose state is the 4 words probe_state.");
 
 static PyObject *configure(PyObject *self, PyObject *args)
 {
-    PyObject *fast32, *fast64, *signed32, *signed64, *f, *f_step, *lg;
-    unsigned long long sqrt_half_bits;
+    PyObject *fast32, *fast64, *signed32, *signed64, *f, *f_step, *lg, *probe;
+    unsigned long long sqrt_half_bits, probe_state[4];
+    uint64_t expected[4];
+    int i;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOdddddK:configure", &fast32, &fast64, &signed32, &signed64, &f, &f_step,
-                          &lg, &T.base32, &T.base64, &T.r, &T.ln2_hi, &T.ln2_lo, &sqrt_half_bits)) {
+    if (!PyArg_ParseTuple(args, "OOOOOOOdddddKO(KKKK):configure", &fast32, &fast64, &signed32, &signed64, &f,
+                          &f_step, &lg, &T.base32, &T.base64, &T.r, &T.ln2_hi, &T.ln2_lo, &sqrt_half_bits, &probe,
+                          &probe_state[0], &probe_state[1], &probe_state[2], &probe_state[3])) {
         return NULL;
     }
-    if (copy_table(signed32, T.signed32, "f", 2 * LAYERS, "signed32") ||
-        copy_table(signed64, T.signed64, "d", 2 * LAYERS, "signed64") || derive_limits(fast32, "f", T.limit32) ||
-        derive_limits(fast64, "d", T.limit64) || copy_table(f, T.f, "d", LAYERS, "f") ||
+    for (i = 0; i < 4; i++) {
+        expected[i] = (uint64_t)probe_state[i];
+    }
+    check_sfc64(probe, expected);
+    if (derive_lanes(fast32, signed32, 1) || derive_lanes(fast64, signed64, 0) || copy_table(f, T.f, "d", LAYERS, "f") ||
         copy_table(f_step, T.f_step, "d", LAYERS, "f_step") || copy_table(lg, T.lg, "d", LG_TERMS, "lg")) {
         T.ready = 0;
         return NULL;
@@ -230,6 +281,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
     {"log", log_, METH_VARARGS, log_doc},
+    {"inline_sfc64", uses_inline_sfc64, METH_NOARGS, inline_sfc64_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,14 +24,22 @@ typedef struct bitgen {
 
 static struct {
     int ready;
-    /* Buckets below limit[layer] are sure accepts (the fast table holds +-X there). */
-    unsigned char limit32[LAYERS], limit64[LAYERS];
-    float signed32[2 * LAYERS];
-    double signed64[2 * LAYERS];
+    /* By [layer | sign]: +-X[layer], and the bits of u below which the candidate is a
+     * sure accept (the fast table's buckets that hold +-X, not NaN). */
+    struct {
+        float x;
+        uint32_t sure_below;
+    } lane32[2 * LAYERS];
+    struct {
+        double x;
+        uint64_t sure_below;
+    } lane64[2 * LAYERS];
     double f[LAYERS], f_step[LAYERS];
     double base32, base64, r;
     double lg[LG_TERMS], ln2_hi, ln2_lo;
     uint64_t sqrt_half_bits;
+    /* SFC64's next_raw, once configure() has checked that inline_sfc64 matches it. */
+    uint64_t (*sfc64_raw)(void *st);
 } T;
 
 /* ------------------------------------------------------------------ the portable log */
@@ -104,6 +112,41 @@ static inline uint64_t raw(bitgen_t *bg)
     return bg->next_raw(bg->state);
 }
 
+/* SFC64 (NEP 19 freezes its stream) on a state of four words (s[3] the counter):
+ * numpy's sfc64_next. Called through next_raw, each word stores and reloads the
+ * state, a dependency chain that costs more than the word; inline, the state stays
+ * in registers. numpy does not document its sfc64_state (the four words first), so
+ * configure() tests this function against next_raw and enables it only if they agree. */
+static void inline_sfc64(uint64_t *state, uint64_t *words, Py_ssize_t count)
+{
+    uint64_t a = state[0], b = state[1], c = state[2], counter = state[3];
+    Py_ssize_t i;
+    for (i = 0; i < count; i++) {
+        uint64_t tmp = a + b + counter++;
+        a = b ^ (b >> 11);
+        b = c + (c << 3);
+        c = ((c << 24) | (c >> 40)) + tmp;
+        words[i] = tmp;
+    }
+    state[0] = a;
+    state[1] = b;
+    state[2] = c;
+    state[3] = counter;
+}
+
+/* `count` raw words, as `count` calls of next_raw give them. */
+static void raw_words(bitgen_t *bg, uint64_t *words, Py_ssize_t count)
+{
+    Py_ssize_t i;
+    if (bg->next_raw == T.sfc64_raw && T.sfc64_raw != NULL) {
+        inline_sfc64((uint64_t *)bg->state, words, count);
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        words[i] = raw(bg);
+    }
+}
+
 /* Words are drawn CHUNK at a time, then turned into candidates in a loop without
  * calls (a call through next_raw spills every vector register), then scanned for
  * the slow ones: about twice as fast as one pass per word. */
@@ -125,17 +168,20 @@ static inline double u64(uint64_t w)
     return u - 1.0;
 }
 
-#define INDEX32(w) ((w) >> (23 - BUCKET_BITS))
-#define INDEX64(w) ((uint32_t)((w) >> (52 - BUCKET_BITS)) & (FAST_SIZE - 1))
+/* [layer | sign] of a candidate word, and its u's bits (float32: 23, float64: 52). */
+#define CODE32(w) ((w) >> 23)
+#define CODE64(w) ((uint32_t)((w) >> 52) & (2 * LAYERS - 1))
+#define UBITS32(w) ((w) & 0x7FFFFFu)
+#define UBITS64(w) ((w) & ((UINT64_C(1) << 52) - 1))
 
-/* One candidate: u X[layer] with its sign, and its position appended to `hits`
- * when the slow path decides it (where the fast table holds NaN), without a
- * branch; the tables are small enough to stay in L1. */
-#define CANDIDATE(signed_x, limit, index, u, j)                                                                    \
+/* One candidate j: u X[layer] with its sign, and j appended to `hits` (without a
+ * branch) where the slow path decides: the fast table's NaN buckets, u's bits at or
+ * above the layer's sure threshold. One entry per [layer | sign], in L1. */
+#define CANDIDATE(lane, code, ubits, u, j)                                                                         \
     do {                                                                                                           \
-        o[j] = (signed_x)[(index) >> BUCKET_BITS] * (u);                                                           \
+        o[j] = (lane)[code].x * (u);                                                                               \
         hits[found] = (j);                                                                                         \
-        found += ((index) & ((1u << BUCKET_BITS) - 1)) >= (limit)[(index) >> (BUCKET_BITS + 1)];                   \
+        found += (ubits) >= (lane)[code].sure_below;                                                               \
     } while (0)
 
 /* ziggurat._candidates: float32 takes the 32-bit halves of ceil(total / 2) words,
@@ -148,22 +194,20 @@ static int candidates32(bitgen_t *bg, float *out, Py_ssize_t total, SlowList *sl
     for (start = 0; start < total; start += 2 * CHUNK) {
         int count = (int)(total - start < 2 * CHUNK ? total - start : 2 * CHUNK);
         float *o = out + start;
-        for (i = 0; i < (count + 1) / 2; i++) {
-            words[i] = raw(bg);
-        }
+        raw_words(bg, words, (count + 1) / 2);
         found = 0;
         for (i = 0; i < count / 2; i++) {
             uint32_t lo = (uint32_t)words[i], hi = (uint32_t)(words[i] >> 32);
-            CANDIDATE(T.signed32, T.limit32, INDEX32(lo), u32(lo), 2 * i);
-            CANDIDATE(T.signed32, T.limit32, INDEX32(hi), u32(hi), 2 * i + 1);
+            CANDIDATE(T.lane32, CODE32(lo), UBITS32(lo), u32(lo), 2 * i);
+            CANDIDATE(T.lane32, CODE32(hi), UBITS32(hi), u32(hi), 2 * i + 1);
         }
         if (count & 1) {
             uint32_t lo = (uint32_t)words[count / 2];
-            CANDIDATE(T.signed32, T.limit32, INDEX32(lo), u32(lo), count - 1);
+            CANDIDATE(T.lane32, CODE32(lo), UBITS32(lo), u32(lo), count - 1);
         }
         for (k = 0; k < found; k++) {
             uint32_t w = (uint32_t)(words[hits[k] >> 1] >> (32 * (hits[k] & 1)));
-            if (push(slow, start + hits[k], (int)(INDEX32(w) >> BUCKET_BITS), (double)u32(w))) {
+            if (push(slow, start + hits[k], (int)CODE32(w), (double)u32(w))) {
                 return -1;
             }
         }
@@ -179,16 +223,14 @@ static int candidates64(bitgen_t *bg, double *out, Py_ssize_t total, SlowList *s
     for (start = 0; start < total; start += CHUNK) {
         int count = (int)(total - start < CHUNK ? total - start : CHUNK);
         double *o = out + start;
-        for (j = 0; j < count; j++) {
-            words[j] = raw(bg);
-        }
+        raw_words(bg, words, count);
         found = 0;
         for (j = 0; j < count; j++) {
-            CANDIDATE(T.signed64, T.limit64, INDEX64(words[j]), u64(words[j]), j);
+            CANDIDATE(T.lane64, CODE64(words[j]), UBITS64(words[j]), u64(words[j]), j);
         }
         for (k = 0; k < found; k++) {
             uint64_t w = words[hits[k]];
-            if (push(slow, start + hits[k], (int)(INDEX64(w) >> BUCKET_BITS), u64(w))) {
+            if (push(slow, start + hits[k], (int)CODE64(w), u64(w))) {
                 return -1;
             }
         }
@@ -231,7 +273,7 @@ static int decide(bitgen_t *bg, SlowList *slow, Py_ssize_t from, int is32, int t
         Slow *c = &slow->items[i];
         int layer = c->code >> 1;
         double v = (double)(raw(bg) >> 11) * 0x1p-53;
-        double x = is32 ? (double)((float)c->u * T.signed32[c->code]) : c->u * T.signed64[c->code];
+        double x = is32 ? (double)((float)c->u * T.lane32[c->code].x) : c->u * T.lane64[c->code].x;
         c->tail = layer == 0 && c->u >= base;
         if (layer == 0) {
             c->value = x; /* the base rectangle passes; a tail's value comes below */

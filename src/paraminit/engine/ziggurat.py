@@ -345,6 +345,15 @@ def _load_kernel(setting: str) -> Kernel | None:
             ) from error
         return None
     f32, f64 = _LAYOUTS[np.dtype(np.float32)], _LAYOUTS[np.dtype(np.float64)]
+    # An SFC64 of known state, on which the kernel checks its inline SFC64.
+    probe_state = (1, 2**64 - 3, 0x0123456789ABCDEF, 2**63 + 5)
+    probe = np.random.SFC64(0)
+    probe.state = {
+        "bit_generator": "SFC64",
+        "state": {"state": np.array(probe_state, np.uint64)},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
     _native.configure(
         f32.fast,
         f64.fast,
@@ -359,6 +368,8 @@ def _load_kernel(setting: str) -> Kernel | None:
         portable._LN2_HI,
         portable._LN2_LO,
         portable._SQRT_HALF_BITS,
+        probe.capsule,
+        probe_state,
     )
     kernel: Kernel = _native.standard_normal
     return kernel
