@@ -85,6 +85,22 @@ def test_the_kernel_gives_the_numpy_paths_bits_and_state(
     _assert_same(kernel, lambda: bit_generator(seed), n, dtype)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("mean", [0.0, -1.5])
+@pytest.mark.parametrize("size", [64, 3 * BLOCK_SIZE + 7])
+def test_normal_fills_scaled_by_the_kernel_are_the_numpy_paths(
+    kernel: ziggurat.Kernel, dtype: str, mean: float, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # float32/float64 blocks are scaled (and shifted) in the kernel's pass;
+    # float16 is drawn in float32 and rounded after. -0.0 stays -0.0 at mean 0.
+    dist = Normal(mean, 0.37)
+    fills = []
+    for path in (kernel, None):
+        monkeypatch.setattr(ziggurat, "_kernel", path)
+        fills.append(fill(np.empty(size, dtype), dist, 2**70 + size).tobytes())
+    assert fills[0] == fills[1]
+
+
 @pytest.fixture
 def count_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], list[int]]]:
     """Wraps a function of the numpy path by name, counting its calls."""

@@ -197,27 +197,50 @@ static int check_ready(const char *name)
 }
 
 PyDoc_STRVAR(standard_normal_doc,
-             "standard_normal(capsule, out, n, tries)\n--\n\n"
+             "standard_normal(capsule, out, n, tries, into=None, std=1.0, mean=0.0, add_mean=False)\n--\n\n"
              "ziggurat.standard_normal's draw of out's size candidates (float32 or float64), the first n\n"
-             "of them settled, from the bit generator of `capsule`; `tries` is ziggurat._TAIL_TRIES.");
+             "of them settled, from the bit generator of `capsule`; `tries` is ziggurat._TAIL_TRIES.\n"
+             "With `into` (n values of out's dtype): into = z * std, then + mean if add_mean, each\n"
+             "rounded to the dtype (std and mean are numbers of it).");
+
+/* into[j] = fl(fl(z[j] std) + mean): numpy's multiply and add of the work dtype. */
+static void scale_into(const Draw *d, void *into, double std, double mean, int add_mean)
+{
+    Py_ssize_t j;
+    if (d->is32) {
+        const float *z = d->out, s = (float)std, m = (float)mean;
+        float *o = into;
+        for (j = 0; j < d->n; j++) {
+            float v = z[j] * s;
+            o[j] = add_mean ? v + m : v;
+        }
+    }
+    else {
+        const double *z = d->out;
+        double *o = into;
+        for (j = 0; j < d->n; j++) {
+            double v = z[j] * std;
+            o[j] = add_mean ? v + mean : v;
+        }
+    }
+}
 
 static PyObject *standard_normal(PyObject *self, PyObject *args)
 {
-    PyObject *capsule, *out_obj;
-    Py_buffer out;
+    PyObject *capsule, *out_obj, *into_obj = Py_None;
+    Py_buffer out, into;
     Py_ssize_t n;
-    int tries, status;
+    double std = 1.0, mean = 0.0;
+    int tries, add_mean = 0, status;
     Draw d;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOni:standard_normal", &capsule, &out_obj, &n, &tries) ||
+    if (!PyArg_ParseTuple(args, "OOni|Oddp:standard_normal", &capsule, &out_obj, &n, &tries, &into_obj, &std,
+                          &mean, &add_mean) ||
         check_ready("standard_normal")) {
         return NULL;
     }
     d.bg = PyCapsule_GetPointer(capsule, "BitGenerator");
-    if (d.bg == NULL) {
-        return NULL;
-    }
-    if (get_buffer(out_obj, &out, "fd", 1, "out")) {
+    if (d.bg == NULL || get_buffer(out_obj, &out, "fd", 1, "out")) {
         return NULL;
     }
     d.is32 = out.itemsize == 4;
@@ -225,17 +248,32 @@ static PyObject *standard_normal(PyObject *self, PyObject *args)
     d.total = out.len / out.itemsize;
     d.n = n;
     d.tries = tries;
-    if (n < 0 || n > d.total || tries < 1) {
+    into.buf = NULL;
+    if (into_obj != Py_None && get_buffer(into_obj, &into, d.is32 ? "f" : "d", 1, "into")) {
         PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (n < 0 || n > d.total || tries < 1 || (into.buf != NULL && into.len != n * out.itemsize)) {
+        PyBuffer_Release(&out);
+        if (into.buf != NULL) {
+            PyBuffer_Release(&into);
+        }
         PyErr_Format(PyExc_ValueError,
-                     "paraminit._native.standard_normal: n=%zd must be in [0, %zd] and tries=%d >= 1", n, d.total,
-                     tries);
+                     "paraminit._native.standard_normal: n=%zd must be in [0, %zd], tries=%d >= 1, and into "
+                     "(if given) n values long",
+                     n, d.total, tries);
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
     status = draw(&d);
+    if (!status && into.buf != NULL) {
+        scale_into(&d, into.buf, std, mean, add_mean);
+    }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
+    if (into.buf != NULL) {
+        PyBuffer_Release(&into);
+    }
     if (status) {
         return PyErr_NoMemory();
     }

@@ -103,9 +103,20 @@ _TWO_M53 = 2.0**-53
 
 
 def standard_normal(
-    g: np.random.Generator, n: int, dtype: np.dtype[Any], scratch: Scratch, name: str = "zig"
+    g: np.random.Generator,
+    n: int,
+    dtype: np.dtype[Any],
+    scratch: Scratch,
+    name: str = "zig",
+    into: FloatArray | None = None,
+    std: Any = None,
+    mean: Any = None,
 ) -> FloatArray:
     """``n`` N(0, 1) values of float32 or float64 ``dtype``, in a scratch buffer (by ``name``).
+
+    With ``into`` (``n`` contiguous values of ``dtype``) it returns ``into =
+    fl(z std)``, then ``fl(... + mean)`` unless ``mean`` is None, with ``std`` and
+    ``mean`` numbers of ``dtype``: the kernel writes them in the same pass.
 
     The block draws ``n + s`` candidates at once (``s`` spares, 546 for
     65,536): float32 from the 32-bit halves of ``ceil((n + s) / 2)`` raw words,
@@ -122,13 +133,22 @@ def standard_normal(
     out = scratch.get(name, lay.dtype, total)
     kernel = _kernel if _kernel is not _UNRESOLVED else native_kernel()
     if kernel is not None:
-        kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES)
-        return out[:n]
+        if into is None:
+            kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES)
+            return out[:n]
+        add = mean is not None
+        kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES, into, std, mean if add else 0.0, add)
+        return into
     _candidates(g, total, lay, out, scratch)
     slow = np.flatnonzero(np.isnan(out))
     if slow.size:
         _settle(g, out, slow, n, lay, scratch)
-    return out[:n]
+    if into is None:
+        return out[:n]
+    np.multiply(out[:n], std, out=into)
+    if mean is not None:
+        np.add(into, mean, out=into)
+    return into
 
 
 def _candidates(
@@ -309,7 +329,7 @@ def _tail_few(raw: Any, logs: list[float], rows: int) -> list[float]:
 
 # ----------------------------------------------------------------- the compiled kernel
 
-Kernel = Callable[[Any, Any, int, int], None]
+Kernel = Callable[..., None]
 _UNRESOLVED: Any = object()
 _kernel: Any = _UNRESOLVED  # the configured kernel, None, or not yet decided
 _kernel_lock = threading.Lock()
