@@ -17,7 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import paraminit
-from paraminit.engine import BLOCK_SIZE, Normal, fill, portable, ziggurat
+from paraminit.engine import (
+    BLOCK_SIZE,
+    Normal,
+    TruncatedNormal,
+    fill,
+    portable,
+    truncated,
+    ziggurat,
+)
 from paraminit.engine.streams import Scratch
 
 ROOT = Path(__file__).parent.parent
@@ -99,6 +107,41 @@ def test_normal_fills_scaled_by_the_kernel_are_the_numpy_paths(
         monkeypatch.setattr(ziggurat, "_kernel", path)
         fills.append(fill(np.empty(size, dtype), dist, 2**70 + size).tobytes())
     assert fills[0] == fills[1]
+
+
+@pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize(
+    ("mean", "std", "a", "b"), [(0.0, 0.02, -0.04, 0.04), (0.3, 1.5, -1.0, 4.0)], ids=str
+)
+def test_truncated_normal_fills_by_the_kernel_are_the_numpy_paths(
+    kernel: ziggurat.Kernel,
+    sigmas: float,
+    dtype: str,
+    mean: float,
+    std: float,
+    a: float,
+    b: float,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kernel replaces draws outside [a, b] by spares inside and scales them;
+    # with too few spares (SPARE_SIGMAS < 0) it leaves the block to the numpy path.
+    monkeypatch.setattr(truncated, "SPARE_SIGMAS", sigmas)
+    results: list[bool] = []
+    original = ziggurat._truncate
+
+    def recorded(*args: Any) -> bool:
+        results.append(original(*args))
+        return results[-1]
+
+    monkeypatch.setattr(ziggurat, "_truncate", recorded)
+    dist = TruncatedNormal(mean, std, a, b)
+    fills = []
+    for path in (kernel, None):
+        monkeypatch.setattr(ziggurat, "_kernel", path)
+        fills.append(fill(np.empty(3 * BLOCK_SIZE + 7, dtype), dist, 11).tobytes())
+    assert fills[0] == fills[1]
+    assert len(results) == 4 and all(results) == (sigmas > 0)  # the kernel's four blocks
 
 
 @pytest.fixture

@@ -204,21 +204,21 @@ PyDoc_STRVAR(standard_normal_doc,
              "rounded to the dtype (std and mean are numbers of it).");
 
 /* into[j] = fl(fl(z[j] std) + mean): numpy's multiply and add of the work dtype. */
-static void scale_into(const Draw *d, void *into, double std, double mean, int add_mean)
+static void scale_into(int is32, const void *z_buf, Py_ssize_t n, void *into, double std, double mean, int add_mean)
 {
     Py_ssize_t j;
-    if (d->is32) {
-        const float *z = d->out, s = (float)std, m = (float)mean;
+    if (is32) {
+        const float *z = z_buf, s = (float)std, m = (float)mean;
         float *o = into;
-        for (j = 0; j < d->n; j++) {
+        for (j = 0; j < n; j++) {
             float v = z[j] * s;
             o[j] = add_mean ? v + m : v;
         }
     }
     else {
-        const double *z = d->out;
+        const double *z = z_buf;
         double *o = into;
-        for (j = 0; j < d->n; j++) {
+        for (j = 0; j < n; j++) {
             double v = z[j] * std;
             o[j] = add_mean ? v + mean : v;
         }
@@ -267,7 +267,7 @@ static PyObject *standard_normal(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     status = draw(&d);
     if (!status && into.buf != NULL) {
-        scale_into(&d, into.buf, std, mean, add_mean);
+        scale_into(d.is32, d.out, d.n, into.buf, std, mean, add_mean);
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
@@ -278,6 +278,81 @@ static PyObject *standard_normal(PyObject *self, PyObject *args)
         return PyErr_NoMemory();
     }
     Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(truncate_doc,
+             "truncate(z, n, z_lo, z_hi, into=None, std=1.0, mean=0.0, add_mean=False) -> bool\n--\n\n"
+             "truncated._fill_by_normal's replacement: each of the first n values of z outside\n"
+             "[z_lo, z_hi] takes the next unused value inside among z[n:], in order; then into as\n"
+             "standard_normal's. False, with nothing changed, when the spares inside are too few.");
+
+static PyObject *truncate_(PyObject *self, PyObject *args)
+{
+    PyObject *z_obj, *into_obj = Py_None;
+    Py_buffer z, into;
+    Py_ssize_t n, total, j, next, outside = 0, inside = 0;
+    double z_lo, z_hi, std = 1.0, mean = 0.0;
+    int add_mean = 0, is32;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Ondd|Oddp:truncate", &z_obj, &n, &z_lo, &z_hi, &into_obj, &std, &mean, &add_mean) ||
+        get_buffer(z_obj, &z, "fd", 1, "z")) {
+        return NULL;
+    }
+    is32 = z.itemsize == 4;
+    total = z.len / z.itemsize;
+    into.buf = NULL;
+    if (into_obj != Py_None && get_buffer(into_obj, &into, is32 ? "f" : "d", 1, "into")) {
+        PyBuffer_Release(&z);
+        return NULL;
+    }
+    if (n < 0 || n > total || (into.buf != NULL && into.len != n * z.itemsize)) {
+        PyBuffer_Release(&z);
+        if (into.buf != NULL) {
+            PyBuffer_Release(&into);
+        }
+        PyErr_Format(PyExc_ValueError, "paraminit._native.truncate: n=%zd must be in [0, %zd], into n values long", n,
+                     total);
+        return NULL;
+    }
+#define Z(j) (is32 ? (double)((float *)z.buf)[j] : ((double *)z.buf)[j])
+#define INSIDE(v) ((v) >= z_lo && (v) <= z_hi)
+    Py_BEGIN_ALLOW_THREADS
+    for (j = 0; j < total; j++) {
+        double v = Z(j);
+        if (j < n) {
+            outside += !INSIDE(v);
+        }
+        else {
+            inside += INSIDE(v);
+        }
+    }
+    if (inside >= outside) {
+        for (j = 0, next = n; outside > 0 && j < n; j++) {
+            if (!INSIDE(Z(j))) {
+                while (!INSIDE(Z(next))) {
+                    next++;
+                }
+                if (is32) {
+                    ((float *)z.buf)[j] = ((float *)z.buf)[next++];
+                }
+                else {
+                    ((double *)z.buf)[j] = ((double *)z.buf)[next++];
+                }
+                outside--;
+            }
+        }
+        if (into.buf != NULL) {
+            scale_into(is32, z.buf, n, into.buf, std, mean, add_mean);
+        }
+    }
+    Py_END_ALLOW_THREADS
+#undef Z
+#undef INSIDE
+    PyBuffer_Release(&z);
+    if (into.buf != NULL) {
+        PyBuffer_Release(&into);
+    }
+    return PyBool_FromLong(inside >= outside);
 }
 
 PyDoc_STRVAR(log_doc, "log(x, out)\n--\n\nout = portable.log(x) for float64 buffers of one size.");
@@ -318,6 +393,7 @@ static PyObject *log_(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
+    {"truncate", truncate_, METH_VARARGS, truncate_doc},
     {"log", log_, METH_VARARGS, log_doc},
     {"inline_sfc64", uses_inline_sfc64, METH_NOARGS, inline_sfc64_doc},
     {NULL, NULL, 0, NULL},

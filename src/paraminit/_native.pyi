@@ -33,3 +33,14 @@ def standard_normal(
 ) -> None: ...
 def log(x: Any, out: Any, /) -> None: ...
 def inline_sfc64() -> bool: ...
+def truncate(
+    z: Any,
+    n: int,
+    z_lo: float,
+    z_hi: float,
+    into: Any = None,
+    std: float = 1.0,
+    mean: float = 0.0,
+    add_mean: bool = False,
+    /,
+) -> bool: ...

@@ -333,6 +333,7 @@ Kernel = Callable[..., None]
 _UNRESOLVED: Any = object()
 _kernel: Any = _UNRESOLVED  # the configured kernel, None, or not yet decided
 _kernel_lock = threading.Lock()
+_truncate: Any = None  # the module's truncate, with the kernel
 
 
 def native_kernel() -> Kernel | None:
@@ -350,7 +351,16 @@ def native_kernel() -> Kernel | None:
     return kernel
 
 
+def native_truncate() -> Callable[..., bool] | None:
+    """The kernel's ``truncate`` (the truncated normal's replacement of draws outside
+    its interval by spares inside, see ``truncated``) when the kernel is in use."""
+    kernel = _kernel if _kernel is not _UNRESOLVED else native_kernel()
+    truncate: Callable[..., bool] | None = None if kernel is None else _truncate
+    return truncate
+
+
 def _load_kernel(setting: str) -> Kernel | None:
+    global _truncate
     if setting not in ("", "0", "1"):
         raise ValueError(f"PARAMINIT_NATIVE must be 0 or 1 (or unset), got {setting!r}")
     if setting == "0":
@@ -391,5 +401,6 @@ def _load_kernel(setting: str) -> Kernel | None:
         probe.capsule,
         probe_state,
     )
+    _truncate = _native.truncate
     kernel: Kernel = _native.standard_normal
     return kernel
