@@ -332,9 +332,16 @@ def test_truncated_normal_law_matches_scipy() -> None:
     assert np.allclose(dist.pdf(x), ref.pdf(x))
 
 
-def test_to_float16_gives_numpys_cast_bit_for_bit() -> None:
+@pytest.mark.parametrize("compiled", [True, False], ids=["kernel", "numpy passes"])
+def test_to_float16_gives_numpys_cast_bit_for_bit(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paraminit.engine import native
     from paraminit.engine.floats import to_float16
     from paraminit.engine.streams import STREAMS
+
+    if not compiled:  # the compiled kernel when built (tests/test_native.py), else these
+        monkeypatch.setattr(native, "_module", None)
 
     # A sweep of every float32 below float16's overflow, dense where rounding changes
     # rule (subnormals, the normal edge, the largest finite), both signs, and values

@@ -21,7 +21,10 @@ from paraminit.engine import (
     BLOCK_SIZE,
     Normal,
     TruncatedNormal,
+    Uniform,
     fill,
+    floats,
+    native,
     portable,
     truncated,
     ziggurat,
@@ -54,9 +57,9 @@ def test_the_kernel_is_built_in_ci() -> None:
 def kernel() -> ziggurat.Kernel:
     if _built() is None and not IN_CI:
         pytest.skip("paraminit._native was not built here (no C compiler)")
-    found = ziggurat._load_kernel("1")
-    assert found is not None
-    return found
+    module = native.load("1")
+    assert module is not None
+    return ziggurat.configure(module)
 
 
 def _draw(
@@ -228,6 +231,47 @@ def test_the_kernels_log_is_portable_log(kernel: ziggurat.Kernel) -> None:
     assert out.tobytes() == expected.tobytes()
 
 
+def test_the_kernels_float16_rounding_is_numpys_cast(kernel: ziggurat.Kernel) -> None:
+    from paraminit import _native
+
+    # Every finite float16 as float32 bits, with the neighbours that decide a
+    # rounding (ties, one below and above them), subnormals and zeros included,
+    # then random float32 values below the overflow bound.
+    halves = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+    exact = halves[np.isfinite(halves)].astype(np.float32).view(np.uint32)
+    offsets = np.array([0, 1, 0xFFF, 0x1000, 0x1001, 0x1FFF], np.uint32)
+    near = (exact[:, None] + offsets).reshape(-1).view(np.float32)
+    rng = np.random.default_rng(5)
+    spread = rng.integers(0, 1 << 32, 1 << 20, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    src = np.concatenate((near, spread))
+    src = src[np.abs(src) < 65520.0]  # NaNs compare False: dropped
+    out = np.empty(src.size, np.float16)
+    assert _native.to_float16(src, out)
+    assert out.view(np.uint16).tobytes() == src.astype(np.float16).view(np.uint16).tobytes()
+    # Overflow and NaN are numpy's: the kernel declines, floats.to_float16 casts.
+    for bad in (65520.0, -np.inf, np.nan):
+        odd = np.array([1.0, bad, 3.0], np.float32)
+        assert not _native.to_float16(odd, np.empty(3, np.float16))
+        with np.errstate(over="ignore", invalid="ignore"):
+            mine, numpys = np.empty(3, np.float16), odd.astype(np.float16)
+            floats.to_float16(odd, mine, Scratch())
+        assert mine.view(np.uint16).tobytes() == numpys.view(np.uint16).tobytes()
+
+
+def test_float16_fills_by_the_kernel_are_the_numpy_paths(
+    kernel: ziggurat.Kernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dists = [Uniform(-0.3, 0.7), Normal(0.1, 2.0), TruncatedNormal(0.0, 0.02, -0.04, 0.04)]
+    module = native.native()
+    for dist in dists:
+        fills = []
+        for path, rounding in ((kernel, module), (None, None)):
+            monkeypatch.setattr(ziggurat, "_kernel", path)
+            monkeypatch.setattr(native, "_module", rounding)
+            fills.append(fill(np.empty(2 * BLOCK_SIZE + 3, np.float16), dist, 9).tobytes())
+        assert fills[0] == fills[1], dist
+
+
 def test_two_threads_give_the_bits_of_one(kernel: ziggurat.Kernel) -> None:
     # The kernel runs without the GIL: two Python threads drawing at once get
     # what each gets alone, and a fill on two threads what it gets on one.
@@ -265,8 +309,8 @@ def test_the_kernel_refuses_bad_arguments(kernel: ziggurat.Kernel) -> None:
 
 def test_paraminit_native_must_be_0_or_1() -> None:
     with pytest.raises(ValueError, match="PARAMINIT_NATIVE must be 0 or 1"):
-        ziggurat._load_kernel("yes")
-    assert ziggurat._load_kernel("0") is None
+        native.load("yes")
+    assert native.load("0") is None
 
 
 def test_paraminit_native_1_requires_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,8 +318,8 @@ def test_paraminit_native_1_requires_the_kernel(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "paraminit._native", None)
     monkeypatch.delattr(paraminit, "_native", raising=False)
     with pytest.raises(ImportError, match="PARAMINIT_NATIVE=1 asks for the compiled kernel"):
-        ziggurat._load_kernel("1")
-    assert ziggurat._load_kernel("") is None  # unset: the numpy path, silently
+        native.load("1")
+    assert native.load("") is None  # unset: the numpy path, silently
 
 
 _GOLDEN = """

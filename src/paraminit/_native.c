@@ -38,7 +38,7 @@
 
 /* ------------------------------------------------------------------ Python */
 
-/* A C-contiguous buffer of float32 ('f') or float64 ('d') values, as `kinds` allows. */
+/* A C-contiguous buffer of float16 ('e'), float32 ('f') or float64 ('d') values, as `kinds` allows. */
 static int get_buffer(PyObject *obj, Py_buffer *view, const char *kinds, int writable, const char *name)
 {
     const char *format;
@@ -50,7 +50,7 @@ static int get_buffer(PyObject *obj, Py_buffer *view, const char *kinds, int wri
         format++;
     }
     if (strlen(format) != 1 || strchr(kinds, format[0]) == NULL ||
-        view->itemsize != (format[0] == 'f' ? 4 : 8)) {
+        view->itemsize != (format[0] == 'e' ? 2 : format[0] == 'f' ? 4 : 8)) {
         PyErr_Format(PyExc_TypeError, "paraminit._native: %s must be a buffer of format '%s', not '%s'",
                      name, kinds, format);
         PyBuffer_Release(view);
@@ -355,6 +355,54 @@ static PyObject *truncate_(PyObject *self, PyObject *args)
     return PyBool_FromLong(inside >= outside);
 }
 
+PyDoc_STRVAR(to_float16_doc,
+             "to_float16(src, out) -> bool\n--\n\n"
+             "out = float32 src rounded to float16, to nearest even, as floats.to_float16's integer\n"
+             "passes do; False if a value overflows float16 or is NaN (numpy's cast decides those).");
+
+static PyObject *to_float16(PyObject *self, PyObject *args)
+{
+    PyObject *src_obj, *out_obj;
+    Py_buffer src, out;
+    Py_ssize_t j, count;
+    int ok = 1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OO:to_float16", &src_obj, &out_obj) || get_buffer(src_obj, &src, "f", 0, "src")) {
+        return NULL;
+    }
+    if (get_buffer(out_obj, &out, "e", 1, "out")) {
+        PyBuffer_Release(&src);
+        return NULL;
+    }
+    count = src.len / 4;
+    if (out.len != count * 2) {
+        PyBuffer_Release(&src);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "paraminit._native.to_float16: src and out must have one size");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (j = 0; j < count; j++) {
+        uint32_t bits = ((const uint32_t *)src.buf)[j], a = bits & 0x7FFFFFFFu, o;
+        ok &= a < 0x477FF000u; /* 65520 rounds to inf; NaN bits lie above too */
+        if (a < 0x38800000u) { /* a float16 subnormal: + 0.5 rounds to its grid */
+            float f;
+            memcpy(&f, &a, sizeof f);
+            f = f + 0.5f;
+            memcpy(&o, &f, sizeof o);
+            o -= 0x3F000000u;
+        }
+        else { /* re-bias the exponent, add just under half an ulp plus the last kept bit */
+            o = (a + ((a >> 13) & 1u) + (uint32_t)(((15 - 127) * (1 << 23)) + 0xFFF)) >> 13;
+        }
+        ((uint16_t *)out.buf)[j] = (uint16_t)(o | ((bits >> 16) & 0x8000u));
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&out);
+    return PyBool_FromLong(ok);
+}
+
 PyDoc_STRVAR(log_doc, "log(x, out)\n--\n\nout = portable.log(x) for float64 buffers of one size.");
 
 static PyObject *log_(PyObject *self, PyObject *args)
@@ -394,6 +442,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
     {"truncate", truncate_, METH_VARARGS, truncate_doc},
+    {"to_float16", to_float16, METH_VARARGS, to_float16_doc},
     {"log", log_, METH_VARARGS, log_doc},
     {"inline_sfc64", uses_inline_sfc64, METH_NOARGS, inline_sfc64_doc},
     {NULL, NULL, 0, NULL},

@@ -25,22 +25,22 @@ same). Candidates that fail are replaced by spares (see
 
 The optional compiled kernel ``paraminit._native`` runs these same steps in one
 pass with the GIL released: the same values and the same words consumed. It is
-used when it was built, unless ``PARAMINIT_NATIVE=0`` (see :func:`native_kernel`).
+used when it was built, unless ``PARAMINIT_NATIVE=0`` (see :mod:`.native`).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from ..contract import FloatArray
-from . import portable
+from . import native, portable
 from ._ziggurat import K23, K52, X32, F, R, X
 from .portable import log, log1, words32
 from .streams import Scratch
@@ -337,16 +337,13 @@ _truncate: Any = None  # the module's truncate, with the kernel
 
 
 def native_kernel() -> Kernel | None:
-    """The compiled ``standard_normal`` of ``paraminit._native``, or ``None`` for numpy's.
-
-    Decided once, on the first draw (so ``import paraminit`` never loads it):
-    ``PARAMINIT_NATIVE=0`` uses the numpy path; ``1`` requires the kernel
-    (``ImportError`` if it was not built); unset uses it when it was built.
-    """
+    """The compiled ``standard_normal`` (configured on first use), or ``None`` for the
+    numpy path: as :func:`.native.native` decides."""
     global _kernel
     with _kernel_lock:
         if _kernel is _UNRESOLVED:
-            _kernel = _load_kernel(os.environ.get("PARAMINIT_NATIVE", "").strip())
+            module = native.native()
+            _kernel = None if module is None else configure(module)
     kernel: Kernel | None = _kernel
     return kernel
 
@@ -359,21 +356,10 @@ def native_truncate() -> Callable[..., bool] | None:
     return truncate
 
 
-def _load_kernel(setting: str) -> Kernel | None:
+def configure(module: ModuleType) -> Kernel:
+    """Hands the kernel module this module's tables and ``portable``'s constants once;
+    returns its ``standard_normal``."""
     global _truncate
-    if setting not in ("", "0", "1"):
-        raise ValueError(f"PARAMINIT_NATIVE must be 0 or 1 (or unset), got {setting!r}")
-    if setting == "0":
-        return None
-    try:
-        from .. import _native
-    except ImportError as error:
-        if setting == "1":
-            raise ImportError(
-                "PARAMINIT_NATIVE=1 asks for the compiled kernel paraminit._native, which was "
-                "not built: reinstall paraminit with a C compiler (pip install -e .)"
-            ) from error
-        return None
     f32, f64 = _LAYOUTS[np.dtype(np.float32)], _LAYOUTS[np.dtype(np.float64)]
     # An SFC64 of known state, on which the kernel checks its inline SFC64.
     probe_state = (1, 2**64 - 3, 0x0123456789ABCDEF, 2**63 + 5)
@@ -384,7 +370,7 @@ def _load_kernel(setting: str) -> Kernel | None:
         "has_uint32": 0,
         "uinteger": 0,
     }
-    _native.configure(
+    module.configure(
         f32.fast,
         f64.fast,
         f32.signed,
@@ -401,6 +387,6 @@ def _load_kernel(setting: str) -> Kernel | None:
         probe.capsule,
         probe_state,
     )
-    _truncate = _native.truncate
-    kernel: Kernel = _native.standard_normal
+    _truncate = module.truncate
+    kernel: Kernel = module.standard_normal
     return kernel
