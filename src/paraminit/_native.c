@@ -197,45 +197,19 @@ static int check_ready(const char *name)
 }
 
 PyDoc_STRVAR(standard_normal_doc,
-             "standard_normal(capsule, out, n, tries, into=None, std=1.0, mean=0.0, add_mean=False)\n--\n\n"
+             "standard_normal(capsule, out, n, tries)\n--\n\n"
              "ziggurat.standard_normal's draw of out's size candidates (float32 or float64), the first n\n"
-             "of them settled, from the bit generator of `capsule`; `tries` is ziggurat._TAIL_TRIES.\n"
-             "With `into` (n values of out's dtype): into = z * std, then + mean if add_mean, each\n"
-             "rounded to the dtype (std and mean are numbers of it).");
-
-/* into[j] = fl(fl(z[j] std) + mean): numpy's multiply and add of the work dtype. */
-static void scale_into(int is32, const void *z_buf, Py_ssize_t n, void *into, double std, double mean, int add_mean)
-{
-    Py_ssize_t j;
-    if (is32) {
-        const float *z = z_buf, s = (float)std, m = (float)mean;
-        float *o = into;
-        for (j = 0; j < n; j++) {
-            float v = z[j] * s;
-            o[j] = add_mean ? v + m : v;
-        }
-    }
-    else {
-        const double *z = z_buf;
-        double *o = into;
-        for (j = 0; j < n; j++) {
-            double v = z[j] * std;
-            o[j] = add_mean ? v + mean : v;
-        }
-    }
-}
+             "of them settled, from the bit generator of `capsule`; `tries` is ziggurat._TAIL_TRIES.");
 
 static PyObject *standard_normal(PyObject *self, PyObject *args)
 {
-    PyObject *capsule, *out_obj, *into_obj = Py_None;
-    Py_buffer out, into;
+    PyObject *capsule, *out_obj;
+    Py_buffer out;
     Py_ssize_t n;
-    double std = 1.0, mean = 0.0;
-    int tries, add_mean = 0, status;
+    int tries, status;
     Draw d;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOni|Oddp:standard_normal", &capsule, &out_obj, &n, &tries, &into_obj, &std,
-                          &mean, &add_mean) ||
+    if (!PyArg_ParseTuple(args, "OOni:standard_normal", &capsule, &out_obj, &n, &tries) ||
         check_ready("standard_normal")) {
         return NULL;
     }
@@ -248,111 +222,21 @@ static PyObject *standard_normal(PyObject *self, PyObject *args)
     d.total = out.len / out.itemsize;
     d.n = n;
     d.tries = tries;
-    into.buf = NULL;
-    if (into_obj != Py_None && get_buffer(into_obj, &into, d.is32 ? "f" : "d", 1, "into")) {
+    if (n < 0 || n > d.total || tries < 1) {
         PyBuffer_Release(&out);
-        return NULL;
-    }
-    if (n < 0 || n > d.total || tries < 1 || (into.buf != NULL && into.len != n * out.itemsize)) {
-        PyBuffer_Release(&out);
-        if (into.buf != NULL) {
-            PyBuffer_Release(&into);
-        }
         PyErr_Format(PyExc_ValueError,
-                     "paraminit._native.standard_normal: n=%zd must be in [0, %zd], tries=%d >= 1, and into "
-                     "(if given) n values long",
-                     n, d.total, tries);
+                     "paraminit._native.standard_normal: n=%zd must be in [0, %zd] and tries=%d >= 1", n, d.total,
+                     tries);
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
     status = draw(&d);
-    if (!status && into.buf != NULL) {
-        scale_into(d.is32, d.out, d.n, into.buf, std, mean, add_mean);
-    }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&out);
-    if (into.buf != NULL) {
-        PyBuffer_Release(&into);
-    }
     if (status) {
         return PyErr_NoMemory();
     }
     Py_RETURN_NONE;
-}
-
-PyDoc_STRVAR(truncate_doc,
-             "truncate(z, n, z_lo, z_hi, into=None, std=1.0, mean=0.0, add_mean=False) -> bool\n--\n\n"
-             "truncated._fill_by_normal's replacement: each of the first n values of z outside\n"
-             "[z_lo, z_hi] takes the next unused value inside among z[n:], in order; then into as\n"
-             "standard_normal's. False, with nothing changed, when the spares inside are too few.");
-
-static PyObject *truncate_(PyObject *self, PyObject *args)
-{
-    PyObject *z_obj, *into_obj = Py_None;
-    Py_buffer z, into;
-    Py_ssize_t n, total, j, next, outside = 0, inside = 0;
-    double z_lo, z_hi, std = 1.0, mean = 0.0;
-    int add_mean = 0, is32;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "Ondd|Oddp:truncate", &z_obj, &n, &z_lo, &z_hi, &into_obj, &std, &mean, &add_mean) ||
-        get_buffer(z_obj, &z, "fd", 1, "z")) {
-        return NULL;
-    }
-    is32 = z.itemsize == 4;
-    total = z.len / z.itemsize;
-    into.buf = NULL;
-    if (into_obj != Py_None && get_buffer(into_obj, &into, is32 ? "f" : "d", 1, "into")) {
-        PyBuffer_Release(&z);
-        return NULL;
-    }
-    if (n < 0 || n > total || (into.buf != NULL && into.len != n * z.itemsize)) {
-        PyBuffer_Release(&z);
-        if (into.buf != NULL) {
-            PyBuffer_Release(&into);
-        }
-        PyErr_Format(PyExc_ValueError, "paraminit._native.truncate: n=%zd must be in [0, %zd], into n values long", n,
-                     total);
-        return NULL;
-    }
-#define Z(j) (is32 ? (double)((float *)z.buf)[j] : ((double *)z.buf)[j])
-#define INSIDE(v) ((v) >= z_lo && (v) <= z_hi)
-    Py_BEGIN_ALLOW_THREADS
-    for (j = 0; j < total; j++) {
-        double v = Z(j);
-        if (j < n) {
-            outside += !INSIDE(v);
-        }
-        else {
-            inside += INSIDE(v);
-        }
-    }
-    if (inside >= outside) {
-        for (j = 0, next = n; outside > 0 && j < n; j++) {
-            if (!INSIDE(Z(j))) {
-                while (!INSIDE(Z(next))) {
-                    next++;
-                }
-                if (is32) {
-                    ((float *)z.buf)[j] = ((float *)z.buf)[next++];
-                }
-                else {
-                    ((double *)z.buf)[j] = ((double *)z.buf)[next++];
-                }
-                outside--;
-            }
-        }
-        if (into.buf != NULL) {
-            scale_into(is32, z.buf, n, into.buf, std, mean, add_mean);
-        }
-    }
-    Py_END_ALLOW_THREADS
-#undef Z
-#undef INSIDE
-    PyBuffer_Release(&z);
-    if (into.buf != NULL) {
-        PyBuffer_Release(&into);
-    }
-    return PyBool_FromLong(inside >= outside);
 }
 
 PyDoc_STRVAR(to_float16_doc,
@@ -441,7 +325,6 @@ static PyObject *log_(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
-    {"truncate", truncate_, METH_VARARGS, truncate_doc},
     {"to_float16", to_float16, METH_VARARGS, to_float16_doc},
     {"log", log_, METH_VARARGS, log_doc},
     {"inline_sfc64", uses_inline_sfc64, METH_NOARGS, inline_sfc64_doc},

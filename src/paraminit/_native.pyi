@@ -20,28 +20,7 @@ def configure(
     probe_state: tuple[int, int, int, int],
     /,
 ) -> None: ...
-def standard_normal(
-    capsule: Any,
-    out: Any,
-    n: int,
-    tries: int,
-    into: Any = None,
-    std: float = 1.0,
-    mean: float = 0.0,
-    add_mean: bool = False,
-    /,
-) -> None: ...
+def standard_normal(capsule: Any, out: Any, n: int, tries: int, /) -> None: ...
 def log(x: Any, out: Any, /) -> None: ...
 def inline_sfc64() -> bool: ...
-def truncate(
-    z: Any,
-    n: int,
-    z_lo: float,
-    z_hi: float,
-    into: Any = None,
-    std: float = 1.0,
-    mean: float = 0.0,
-    add_mean: bool = False,
-    /,
-) -> bool: ...
 def to_float16(src: Any, out: Any, /) -> bool: ...

@@ -403,11 +403,6 @@ class Normal(Distribution):
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         work, std, mean = self._cached(target.dtype)  # NormalParams' fields
-        if target.dtype is work and target.flags.c_contiguous:  # scaled in the same pass
-            standard_normal(
-                g, target.size, work, scratch, "zig", target, std, mean if self.mean else None
-            )
-            return
         z = standard_normal(g, target.size, work, scratch)
         out = target if target.dtype is work else z
         np.multiply(z, std, out=out)

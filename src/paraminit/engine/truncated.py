@@ -24,7 +24,7 @@ from .distributions import (
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
 from .portable import log, uniform_from_raw
 from .streams import Scratch
-from .ziggurat import native_truncate, standard_normal
+from .ziggurat import standard_normal
 
 __all__ = ["StandardBounds", "TruncatedNormal", "TruncatedParams"]
 
@@ -301,24 +301,15 @@ class TruncatedNormal(Distribution):
         spares += 16
         both = standard_normal(g, n + spares, work, scratch)  # one call: one slow path
         z, spare = both[:n], both[n:]
-        # The compiled kernel replaces and scales in one pass (same bits), unless the
-        # spares fall short: then nothing changed and the numpy path draws more.
-        truncate, add = native_truncate(), self.mean != 0.0
-        direct = target.dtype is work and target.flags.c_contiguous
-        scaled = (target, params.std, params.mean if add else 0.0, add) if direct else ()
-        if truncate is not None and truncate(both, n, bounds.z_lo, bounds.z_hi, *scaled):
-            if direct:
-                return
-        else:
-            # np.place fills the draws outside, in ascending order, with the good
-            # spares in order, in one call.
-            outside = _outside(z, bounds)
-            count = int(np.count_nonzero(outside))
-            if count:
-                np.place(z, outside, self._good_spares(g, spare, count, scratch, work, bounds))
+        # np.place fills the draws outside, in ascending order, with the good
+        # spares in order, in one call.
+        outside = _outside(z, bounds)
+        count = int(np.count_nonzero(outside))
+        if count:
+            np.place(z, outside, self._good_spares(g, spare, count, scratch, work, bounds))
         out = target if target.dtype is work else z
         np.multiply(z, params.std, out=out)
-        if add:  # adding 0 would only turn -0.0 into 0.0
+        if self.mean != 0.0:  # adding 0 would only turn -0.0 into 0.0
             np.add(out, params.mean, out=out)
         if out is not target:
             store(out, target, scratch)

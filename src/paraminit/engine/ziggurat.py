@@ -103,20 +103,9 @@ _TWO_M53 = 2.0**-53
 
 
 def standard_normal(
-    g: np.random.Generator,
-    n: int,
-    dtype: np.dtype[Any],
-    scratch: Scratch,
-    name: str = "zig",
-    into: FloatArray | None = None,
-    std: Any = None,
-    mean: Any = None,
+    g: np.random.Generator, n: int, dtype: np.dtype[Any], scratch: Scratch, name: str = "zig"
 ) -> FloatArray:
     """``n`` N(0, 1) values of float32 or float64 ``dtype``, in a scratch buffer (by ``name``).
-
-    With ``into`` (``n`` contiguous values of ``dtype``) it returns ``into =
-    fl(z std)``, then ``fl(... + mean)`` unless ``mean`` is None, with ``std`` and
-    ``mean`` numbers of ``dtype``: the kernel writes them in the same pass.
 
     The block draws ``n + s`` candidates at once (``s`` spares, 546 for
     65,536): float32 from the 32-bit halves of ``ceil((n + s) / 2)`` raw words,
@@ -133,22 +122,13 @@ def standard_normal(
     out = scratch.get(name, lay.dtype, total)
     kernel = _kernel if _kernel is not _UNRESOLVED else native_kernel()
     if kernel is not None:
-        if into is None:
-            kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES)
-            return out[:n]
-        add = mean is not None
-        kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES, into, std, mean if add else 0.0, add)
-        return into
+        kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES)
+        return out[:n]
     _candidates(g, total, lay, out, scratch)
     slow = np.flatnonzero(np.isnan(out))
     if slow.size:
         _settle(g, out, slow, n, lay, scratch)
-    if into is None:
-        return out[:n]
-    np.multiply(out[:n], std, out=into)
-    if mean is not None:
-        np.add(into, mean, out=into)
-    return into
+    return out[:n]
 
 
 def _candidates(
@@ -329,11 +309,10 @@ def _tail_few(raw: Any, logs: list[float], rows: int) -> list[float]:
 
 # ----------------------------------------------------------------- the compiled kernel
 
-Kernel = Callable[..., None]
+Kernel = Callable[[Any, Any, int, int], None]
 _UNRESOLVED: Any = object()
 _kernel: Any = _UNRESOLVED  # the configured kernel, None, or not yet decided
 _kernel_lock = threading.Lock()
-_truncate: Any = None  # the module's truncate, with the kernel
 
 
 def native_kernel() -> Kernel | None:
@@ -348,18 +327,9 @@ def native_kernel() -> Kernel | None:
     return kernel
 
 
-def native_truncate() -> Callable[..., bool] | None:
-    """The kernel's ``truncate`` (the truncated normal's replacement of draws outside
-    its interval by spares inside, see ``truncated``) when the kernel is in use."""
-    kernel = _kernel if _kernel is not _UNRESOLVED else native_kernel()
-    truncate: Callable[..., bool] | None = None if kernel is None else _truncate
-    return truncate
-
-
 def configure(module: ModuleType) -> Kernel:
     """Hands the kernel module this module's tables and ``portable``'s constants once;
     returns its ``standard_normal``."""
-    global _truncate
     f32, f64 = _LAYOUTS[np.dtype(np.float32)], _LAYOUTS[np.dtype(np.float64)]
     # An SFC64 of known state, on which the kernel checks its inline SFC64.
     probe_state = (1, 2**64 - 3, 0x0123456789ABCDEF, 2**63 + 5)
@@ -387,6 +357,5 @@ def configure(module: ModuleType) -> Kernel:
         probe.capsule,
         probe_state,
     )
-    _truncate = module.truncate
     kernel: Kernel = module.standard_normal
     return kernel
