@@ -9,6 +9,7 @@ import pytest
 
 import paraminit
 from _conv import conv
+from paraminit.initializers import _base
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -23,19 +24,27 @@ def test_constants(dtype: Any) -> None:
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_large_constant_fills_are_shared_over_threads_with_the_same_bits(
-    threads: int, dtype: Any
+    threads: int, dtype: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 4 * 2**16 + 3 elements: above the size where pieces go to threads, with a ragged end.
-    size = 4 * (1 << 16) + 3
+    # Pieces of 64 KiB, so that 2 MiB go to threads; 2 MiB is also above the size where
+    # the C library fills. Ragged ends (an odd float16 length), an even one; -0.0 is not a
+    # byte repeated (its sign bit), 1e-30 is 0 in float16.
+    monkeypatch.setattr(_base, "_CONSTANT_PIECE", 1 << 16)
+    for size in (2 * _base._C_FILL_FROM // np.dtype(dtype).itemsize + 3, 3 << 19):
+        _check_constant_fills(size, threads, dtype)
+
+
+def _check_constant_fills(size: int, threads: int, dtype: Any) -> None:
     paraminit.set_num_threads(threads)
-    for value in (0.0, 1.0, 0.1, -3.7):
-        got = paraminit.constant_init(np.empty(size, dtype), value)
+    for value in (0.0, -0.0, 1.0, 0.1, -3.7, 1e-30):
+        got = paraminit.constant_init(np.full(size, 5, dtype), value, inplace=True)
         expected = np.empty(size, dtype)
         expected.fill(value)
         np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
     strided = np.empty((size, 2), dtype)[:, 0]  # not contiguous: one fill, same values
     assert (paraminit.ones_init(strided, inplace=True) == 1).all()
-    assert (paraminit.zero_init(np.ones((2, size // 2), dtype)) == 0).all()
+    zeros = paraminit.zero_init(np.ones((2, size // 2), dtype), inplace=True)
+    assert not zeros.view(np.uint8).any()  # +0.0 everywhere, by memset
 
 
 def test_constant_rejects_a_value_that_overflows_the_dtype() -> None:

@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 
 from .config import Config, ConfigValidationError
-from .contract import FloatArray
+from .contract import FloatArray, memory_limit
 from .engine import check_seed, get_num_threads, next_seed
 from .engine.seeds import param_seed  # re-exported: bridges import it from here
 from .layers import Initializer, Layer, ParamSpec, ShapeError
-from .regions import initialize_region, seed_for
+from .regions import fill_in_place, initialize_region, seed_for
 from .registry import registry
 
 __all__ = [
@@ -245,30 +245,8 @@ def load_config(
 def _call_init(info: ParamInfo, out: FloatArray) -> None:
     init = info.spec.init
     assert init is not None
-    if info.seed is None:
-        result = init(out, inplace=True)
-    else:
-        result = init(out, inplace=True, seed=info.seed)
-    if result is not out:
-        # An initializer may return a new array instead of filling `out`; its values
-        # are the ones meant, so they are used, if they fit.
-        if (
-            not isinstance(result, np.ndarray)
-            or result.shape != out.shape
-            or result.dtype != out.dtype
-        ):
-            got = (
-                f"an array of shape {result.shape} and dtype {result.dtype}"
-                if isinstance(result, np.ndarray)
-                else repr(result)
-                if result is None
-                else f"a {type(result).__name__}"
-            )
-            raise ValueError(
-                f"{info.init_name} returned {got}; it must fill the array it is given or "
-                f"return one of shape {out.shape} and dtype {out.dtype}"
-            )
-        np.copyto(out, result)
+    kwargs = {} if info.seed is None else {"seed": info.seed}
+    fill_in_place(init, out, info.init_name, **kwargs)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{info.init_name} produced non-finite values")
 
@@ -282,14 +260,6 @@ def _errors(problems: list[tuple[str, str]]) -> BuildError:
         errors=[{"loc": path.split("."), "msg": message} for path, message in problems],
         title="Cannot build the model",
     )
-
-
-def memory_limit() -> int | None:
-    """The default ``max_bytes`` of :func:`build`: this machine's physical memory, if known."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
-        return None
 
 
 def build(

@@ -16,6 +16,8 @@ by its name, and ``ml_dtypes`` is imported only once one is met, never by
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any, Protocol
 
 import numpy as np
@@ -85,7 +87,7 @@ def check_array(func_name: str, data: object) -> FloatArray:
     return data
 
 
-def _swapped(data: object) -> bool:
+def is_swapped(data: object) -> bool:
     """Whether ``data`` is a supported float array of the other byte order (``>f4`` here)."""
     return (
         isinstance(data, np.ndarray)
@@ -98,8 +100,11 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
     """Validate ``data`` and return the array the initializer writes into.
 
     ``data`` of the other byte order (``>f4`` on a little-endian machine) gets a new native
-    array of the same values; ``inplace=True`` is refused for it, as for a ``numpy.matrix``
-    (whose indexing keeps two dimensions, so a fill in place would go wrong).
+    array; ``inplace=True`` is refused for it here (the initializer would fill a native
+    array, not ``data``): ``paraminit.regions.accepts_bfloat16`` fills such data in place
+    for the initializers it wraps (every built-in). ``inplace=True`` is refused for a
+    ``numpy.matrix`` too (its indexing keeps two dimensions, so a fill in place would go
+    wrong).
     """
     # The common case without the call to check_array: this runs on every call.
     array = data if type(data) is np.ndarray and data.dtype in _SUPPORTED else None
@@ -109,14 +114,15 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
                 f"{func_name}: 'data' is a numpy.matrix, which cannot be filled in place; "
                 "pass numpy.asarray(data), or inplace=False"
             )
-        if _swapped(data):
+        if is_swapped(data):
             assert isinstance(data, np.ndarray)
             if not isinstance(inplace, (bool, np.bool_)):
                 raise TypeError(f"{func_name}: 'inplace' must be a bool, got {inplace!r}")
             if inplace:
                 raise TypeError(
                     f"{func_name}: 'data' has the non-native byte order {data.dtype.str}, which "
-                    "cannot be filled in place; pass inplace=False (the result is native)"
+                    "this initializer cannot fill in place; pass inplace=False (the result is "
+                    "native), or wrap it in paraminit.regions.accepts_bfloat16"
                 )
             return np.empty(data.shape, dtype=data.dtype.newbyteorder("="))
         array = check_array(func_name, data)
@@ -130,6 +136,36 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
             )
         return array
     return np.empty(array.shape, dtype=array.dtype)
+
+
+def memory_limit() -> int | None:
+    """This machine's physical memory in bytes, if known: the most one array may take.
+
+    The default ``max_bytes`` of ``paraminit.build`` (which re-exports it), and the
+    limit ``initialize_region`` holds whole arrays and regions to.
+    """
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def require_memory(func_name: str, what: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+    """Raise ``ValueError`` naming the bytes needed if an array of ``shape`` cannot be held.
+
+    Beyond the physical memory (or what numpy can describe, where that is smaller),
+    before anything is allocated: with overcommitted memory an allocation that
+    cannot be backed only fails once it is written.
+    """
+    nbytes = math.prod(shape) * dtype.itemsize
+    physical = memory_limit()
+    limit = np.iinfo(np.intp).max if physical is None else min(physical, np.iinfo(np.intp).max)
+    if nbytes > limit:
+        held = "this machine's memory" if physical == limit else "numpy can describe"
+        raise ValueError(
+            f"{func_name}: {what} of shape {shape} ({dtype}) needs {nbytes:,} bytes, "
+            f"more than {held} ({limit:,} bytes)"
+        )
 
 
 def require_ndim(func_name: str, shape: tuple[int, ...], low: int, high: int | None = None) -> None:

@@ -45,7 +45,9 @@ from .contract import (
     Initializer,
     check_dtype,
     is_bfloat16,
+    is_swapped,
     prepare_output,
+    require_memory,
 )
 from .engine.blocks import fill_region, normalize_region
 from .engine.distributions import Distribution
@@ -58,6 +60,8 @@ __all__ = [
     "accepts_bfloat16",
     "distribution_of",
     "elementwise",
+    "fill_in_place",
+    "init_name",
     "initialize_region",
     "is_elementwise",
     "seed_for",
@@ -150,6 +154,43 @@ def _name(init: Callable[..., Any]) -> str:
     return str(getattr(unwrap(init), "__name__", init))
 
 
+def init_name(init: Callable[..., Any]) -> str:
+    """What messages call ``init``: a configured initializer's registered name
+    (``"uniform_init.v1"``), else its function's name."""
+    name = getattr(init, "name", None)
+    return name if isinstance(name, str) else _name(init)
+
+
+def fill_in_place(
+    init: Callable[..., Any], out: FloatArray, name: str | None = None, **kwargs: Any
+) -> FloatArray:
+    """``init(out, inplace=True, **kwargs)``, with ``out`` holding its values afterwards.
+
+    An initializer may return a new array instead of filling ``out``: its values are
+    the ones meant, so they are copied into ``out`` if they have its shape and dtype;
+    anything else is a ``ValueError`` naming the initializer (``name``, else
+    :func:`init_name`), never memory left as it was. ``inplace`` is passed only to an
+    ``init`` that takes it. The one way :func:`paraminit.build`, the torch and thinc
+    bridges and :func:`initialize_region` call an initializer in place.
+    """
+    result: object = (
+        init(out, inplace=True, **kwargs) if accepts(init, "inplace") else init(out, **kwargs)
+    )
+    if result is out:
+        return out
+    if not isinstance(result, np.ndarray) or result.shape != out.shape or result.dtype != out.dtype:
+        if isinstance(result, np.ndarray):
+            got = f"an array of shape {result.shape} and dtype {result.dtype}"
+        else:
+            got = "None" if result is None else f"a {type(result).__name__}"
+        raise ValueError(
+            f"{name or init_name(init)} returned {got}; it must fill the array it is given or "
+            f"return one of shape {out.shape} and dtype {out.dtype}"
+        )
+    np.copyto(out, result)
+    return out
+
+
 # --------------------------------------------------------------------------- the stand-in
 
 
@@ -168,13 +209,38 @@ class _StandIn(np.ndarray):
     """The array an elementwise initializer is called on: it records, it is not filled.
 
     Every view of it shares ``_log`` (a list of ``(what, detail)``), so a fill or
-    a write through a reshaped view is seen too.
+    a write through a reshaped view is seen too. A shape numpy cannot describe
+    (2**63 bytes or more) is carried as ``_logical``: the array itself is then one
+    element per axis, and ``shape``, ``size``, ``nbytes`` and ``len`` answer for the
+    logical one; a view has its own (real) shape, so a fill of a view is refused.
     """
 
     _log: list[tuple[str, Any]]
+    _logical: tuple[int, ...] | None = None
 
     def __array_finalize__(self, obj: object) -> None:
         self._log = getattr(obj, "_log", [])
+        self._logical = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        logical = self._logical
+        return logical if logical is not None else np.ndarray.shape.__get__(self)
+
+    @shape.setter
+    def shape(self, value: Any) -> None:
+        raise ElementwiseError("reshapes its output in place")
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0] if self.shape else np.ndarray.__len__(self)
 
     def record_fill(self, dist: Distribution, seed: int) -> None:
         """Called by :func:`paraminit.engine.fill` in place of filling."""
@@ -196,6 +262,21 @@ class _StandIn(np.ndarray):
             raise ElementwiseError(f"changes its output with numpy.{ufunc.__name__}")
         plain = [np.asarray(x) if isinstance(x, _StandIn) else x for x in inputs]
         return getattr(ufunc, method)(*plain, **kwargs)
+
+
+def _stand_in(shape: tuple[int, ...], backing: np.ndarray) -> _StandIn:
+    """A writeable stand-in of ``shape`` on the one element of ``backing``."""
+    describable = math.prod(shape) * backing.itemsize <= np.iinfo(np.intp).max
+    stand_in = np.lib.stride_tricks.as_strided(
+        backing,
+        shape=shape if describable else (1,) * len(shape),
+        strides=(0,) * len(shape),
+        writeable=True,
+    ).view(_StandIn)
+    stand_in._log = []
+    if not describable:
+        stand_in._logical = shape
+    return stand_in
 
 
 class _Request(NamedTuple):
@@ -220,11 +301,8 @@ def _record(
     """Call an elementwise ``init`` on a stand-in; return its one request, or raise."""
     sentinel = dtype.type(_SENTINEL)
     backing = np.full(1, sentinel, dtype=dtype)
-    stand_in = np.lib.stride_tricks.as_strided(
-        backing, shape=shape, strides=(0,) * len(shape), writeable=True
-    ).view(_StandIn)
-    log: list[tuple[str, Any]] = []
-    stand_in._log = log
+    stand_in = _stand_in(shape, backing)
+    log = stand_in._log
     try:
         init(stand_in, inplace=True, **kwargs)
     except ElementwiseError as error:
@@ -246,16 +324,7 @@ def _record(
     return _Request(dist, seed, None)
 
 
-def _require_describable(func_name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
-    """The stand-in is a numpy array of the full shape: numpy needs its bytes to fit in intp,
-    even with zero strides."""
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > np.iinfo(np.intp).max:
-        raise ValueError(
-            f"{func_name}: shape {shape} of {dtype} spans {nbytes:,} bytes, "
-            f"more than numpy can describe ({np.iinfo(np.intp).max:,}); regions of larger "
-            "arrays are not supported"
-        )
+_MAX_ELEMENTS = int(np.iinfo(np.int64).max)  # the engine's logical index is an int64
 
 
 def _check_shape(func_name: str, shape: object) -> tuple[int, ...]:
@@ -267,7 +336,14 @@ def _check_shape(func_name: str, shape: object) -> tuple[int, ...]:
         raise TypeError(f"{func_name}: 'shape' must be a tuple of ints, got {shape!r}")
     if any(d < 0 for d in shape):
         raise ValueError(f"{func_name}: 'shape' must not be negative, got {tuple(shape)}")
-    return tuple(int(d) for d in shape)
+    shape = tuple(int(d) for d in shape)
+    count = math.prod(shape)
+    if count > _MAX_ELEMENTS:
+        raise ValueError(
+            f"{func_name}: 'shape' {shape} has {count:,} elements, more than an int64 "
+            f"index reaches ({_MAX_ELEMENTS:,})"
+        )
+    return shape
 
 
 def distribution_of(
@@ -284,7 +360,6 @@ def distribution_of(
     dt = _work_dtype(check_dtype("distribution_of", dtype))
     if not is_elementwise(init):
         return None
-    _require_describable(distribution_of.__name__, shape, dt)
     # A fixed seed: asking must not advance the package seed stream.
     request = _record(init, shape, dt, {"seed": 0} if takes_seed(init) else {})
     return request.dist if request.dist is not None else float(request.constant)
@@ -322,18 +397,18 @@ def initialize_region(
         values = initialize_region(init, shape, region, seed=seed, dtype=_F32)
         return values.astype(dt)
     kwargs: dict[str, Any] = {"seed": seed} if takes_seed(init) else {}
+    ranges, dropped = normalize_region("initialize_region", shape, region)
+    region_shape = tuple(len(r) for i, r in enumerate(ranges) if i not in dropped)
     if not is_elementwise(init):
-        if accepts(init, "inplace"):
-            kwargs["inplace"] = True
-        full = init(np.empty(shape, dtype=dt), **kwargs)
-        normalize_region("initialize_region", shape, region)  # the same errors as the fast path
-        # region is numpy indexing, checked by normalize_region just above.
+        require_memory(
+            "initialize_region", f"{init_name(init)} is computed whole: an array", shape, dt
+        )
+        full = fill_in_place(init, np.empty(shape, dtype=dt), **kwargs)
+        # region is numpy indexing, checked by normalize_region above.
         return np.array(full[region], copy=True)  # type: ignore[call-overload]
-    _require_describable(initialize_region.__name__, shape, dt)
     request = _record(init, shape, dt, kwargs)
+    require_memory("initialize_region", "the region", region_shape, dt)
     if request.dist is None:
-        ranges, dropped = normalize_region("initialize_region", shape, region)
-        region_shape = tuple(len(r) for i, r in enumerate(ranges) if i not in dropped)
         return np.full(region_shape, request.constant, dtype=dt)
     return fill_region(request.dist, shape, region, request.seed, dt, func_name="initialize_region")
 
@@ -351,7 +426,8 @@ def _work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
 
 
 def accepts_bfloat16(func: _F) -> _F:
-    """Let the data-first initializer ``func`` fill ``ml_dtypes.bfloat16`` arrays too.
+    """Let the data-first initializer ``func`` fill ``ml_dtypes.bfloat16`` arrays too, and
+    arrays of the other byte order in place.
 
     A bfloat16 array gets exactly the float32 values ``func`` gives (same seed,
     shape and arguments), rounded to nearest even; other arrays go straight to
@@ -361,8 +437,10 @@ def accepts_bfloat16(func: _F) -> _F:
     memory is about one float32 buffer of that size; any other initializer is
     computed whole in a float32 temporary of the full shape and rounded (orthogonal
     and sparse hold float64 temporaries of that size anyway). The seed stream
-    advances as for a float32 call. Put it directly above ``def``, under
-    :func:`elementwise`.
+    advances as for a float32 call. An array of the other byte order (``>f4`` on a
+    little-endian machine) with ``inplace=True`` gets the values of a native array,
+    made in a native temporary and written back swapped. Put it directly above
+    ``def``, under :func:`elementwise`.
     """
     plain, supported = np.ndarray, frozenset[np.dtype[Any]](SUPPORTED_DTYPES)
 
@@ -370,6 +448,10 @@ def accepts_bfloat16(func: _F) -> _F:
         data = args[0] if args else kwargs.get("data")
         if isinstance(data, np.ndarray) and is_bfloat16(data.dtype):
             return _fill_bfloat16(initializer, func, args, kwargs)
+        if is_swapped(data) and not isinstance(data, np.matrix):
+            inplace = kwargs.get("inplace", False)
+            if isinstance(inplace, (bool, np.bool_)) and inplace:
+                return _fill_swapped(func, args, kwargs)
         return func(*args, **kwargs)  # a stand-in, or what func refuses in its own words
 
     @functools.wraps(func)
@@ -462,6 +544,21 @@ def _fill_bfloat16(
     _require_finite(func, out.dtype, work)
     np.copyto(out, work, casting="unsafe")
     return out
+
+
+def _fill_swapped(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> FloatArray:
+    """``func`` in place on ``data`` of the other byte order (in ``args``/``kwargs``): its
+    values for a native array (``func`` makes one for such data), written back swapped.
+
+    Nothing is written unless ``func`` succeeds; the native array is a temporary of the
+    full size.
+    """
+    kwargs = dict(kwargs, inplace=False)
+    data: FloatArray = args[0] if args else kwargs.pop("data")
+    prepare_output(func.__name__, data.view(data.dtype.newbyteorder("=")), True)  # writeable?
+    values = func(data, *args[1:], **kwargs)
+    np.copyto(data, values)  # a cast between byte orders: the same values
+    return data
 
 
 def _require_finite(func: Callable[..., Any], dtype: np.dtype[Any], values: Any) -> None:

@@ -40,6 +40,7 @@ except ImportError as err:
 from confection import ConfigValidationError
 
 from . import InitializerPartial, registry
+from .regions import fill_in_place
 
 if TYPE_CHECKING:
     from thinc.api import Ops
@@ -97,10 +98,8 @@ class ThincInitializer:
         keywords = {"seed": seed_from_thinc()} if self.draws_seed else {}
         if ops.xp is np:
             out = ops.alloc(shape, dtype="float32", zeros=False)
-            self.initializer(out, inplace=True, **keywords)
-            return out  # type: ignore[no-any-return]
-        host = np.empty(shape, dtype=np.float32)
-        self.initializer(host, inplace=True, **keywords)
+            return fill_in_place(self.initializer, out, self.name, **keywords)  # type: ignore[return-value]
+        host = fill_in_place(self.initializer, np.empty(shape, np.float32), self.name, **keywords)
         return ops.asarray_f(cast("FloatsXd", host))
 
     def __repr__(self) -> str:

@@ -40,7 +40,14 @@ from confection import Config, ConfigValidationError
 
 from . import initialize_region, registry
 from .engine import next_seed
-from .regions import distribution_of, seed_for, takes_seed, written_seed
+from .regions import (
+    distribution_of,
+    fill_in_place,
+    init_name,
+    seed_for,
+    takes_seed,
+    written_seed,
+)
 
 __all__ = [
     "HOST_CHUNK_ELEMENTS",
@@ -238,7 +245,7 @@ class _Plan:
             if target.runs is None:
                 view = local.detach().numpy()
                 if self.whole is None:
-                    self.init(view, inplace=True, **self.kwargs())
+                    fill_in_place(self.init, view, init_name(self.init), **self.kwargs())
                 else:
                     view[...] = self.whole
             elif isinstance(self.whole, list):
@@ -263,24 +270,18 @@ def _plan(
     size = math.prod(target.shape)
     if target.copies and size > whole_limit:
         raise ValueError(
-            f"{func_name}: {_init_name(init)} needs the whole tensor of shape {target.shape} "
+            f"{func_name}: {init_name(init)} needs the whole tensor of shape {target.shape} "
             f"({size} elements) on the host, above whole_limit={whole_limit}; raise "
             "whole_limit or use an elementwise initializer"
         )
     kwargs = {} if seed is None else {"seed": seed}
-    full = init(np.empty(target.shape, dtype=target.dtype), inplace=True, **kwargs)
+    full = fill_in_place(
+        init, np.empty(target.shape, dtype=target.dtype), init_name(init), **kwargs
+    )
     if target.runs is None:
         return _Plan(target, init, seed, full)
     pieces = [(lb, np.ascontiguousarray(full[gb])) for lb, gb in _boxes(target.runs)]
     return _Plan(target, init, seed, pieces)
-
-
-def _init_name(init: Initializer) -> str:
-    name = getattr(init, "name", None)
-    if isinstance(name, str):
-        return name
-    func = getattr(init, "func", init)
-    return str(getattr(func, "__name__", repr(func)))
 
 
 def init_(
@@ -595,7 +596,7 @@ def initialize(
             target.shape,
             str(entry.tensor.dtype).removeprefix("torch."),
             rule.name,
-            _init_name(rule.init),
+            init_name(rule.init),
             tensor_seed,
             tuple(n for n, _ in entry.names[1:]),
             target.sharded,

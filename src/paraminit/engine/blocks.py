@@ -116,7 +116,6 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
             # STREAMS.philox_at(seed, 0), inlined: this path is per-call overhead.
             inner, philox, state, g, scratch = STREAMS.small
             inner["key"] = (seed & _MASK64, seed >> 64)
-            inner["counter"] = (0, 0, 0, 0)
             philox.state = state  # type: ignore[assignment]
             if out.flags.c_contiguous:
                 dist.fill_block(g, out if out.ndim == 1 else out.reshape(-1), scratch)
@@ -203,6 +202,8 @@ def fill_region(
     ranges, dropped = normalize_region(func_name, shape, region)
     flips = tuple(slice(None, None, -1) if r.step < 0 else slice(None) for r in ranges)
     ranges = [r if r.step > 0 else r[::-1] for r in ranges]
+    # One index needs no step: a huge one (2**61) would overflow the strides of a view.
+    ranges = [range(r.start, r.start + 1) if len(r) == 1 else r for r in ranges]
     result = np.empty(tuple(len(r) for r in ranges), dtype=dtype)
     if result.size:
         _gather_region(dist, shape, ranges, seed, result)
@@ -240,7 +241,8 @@ def _gather_region(
 
     def gather(k: int, starts: Any, ends: Any, r0: int) -> None:
         """Copy the region's elements that lie in block ``k`` into ``out_rows``."""
-        lo, hi = k * BLOCK_SIZE, (k + 1) * BLOCK_SIZE
+        # hi stops at size: (k + 1) * BLOCK_SIZE may pass int64 (numpy's searchsorted wraps it).
+        lo, hi = k * BLOCK_SIZE, min((k + 1) * BLOCK_SIZE, size)
         i0 = int(np.searchsorted(ends, lo, "left"))
         i1 = int(np.searchsorted(starts, hi, "left"))
         if i0 >= i1:

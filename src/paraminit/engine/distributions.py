@@ -28,7 +28,7 @@ from .floats import (
     to_float16,
     work_dtype,
 )
-from .portable import uniform_from_raw
+from .portable import LITTLE, U32, uniform_from_raw, words32
 from .streams import Scratch
 from .ziggurat import standard_normal
 
@@ -124,9 +124,12 @@ class Distribution:
     ``loc``, ``scale``, ``lo`` and ``hi``.
     """
 
-    __slots__ = ()
+    __slots__ = ("key",)
     _fields: ClassVar[tuple[str, ...]] = ()
     kind: ClassVar[str] = ""
+    #: ``(class, *parameters)``, set once by ``__init__``: equality, hashing and the caches
+    #: keyed by a distribution use it (a distribution is a value, never changed after).
+    key: tuple[Any, ...]
 
     def __repr__(self) -> str:
         args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
@@ -135,10 +138,11 @@ class Distribution:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+        assert isinstance(other, Distribution)
+        return self.key == other.key
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, *(getattr(self, f) for f in self._fields)))
+        return hash(self.key)
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         raise NotImplementedError  # pragma: no cover
@@ -165,9 +169,6 @@ class Distribution:
 # (the same bits as numpy's cast, in a quarter of the time); fewer by numpy.
 _FAST_F16 = 1024
 
-# The largest 24-bit word of the float32 bulk path: u = k 2**-24.
-_BULK_K_MAX = (1 << 24) - 1
-
 
 def largest_uniform(work: np.dtype[Any]) -> Any:
     """The largest uniform numpy's ``Generator.random`` gives in ``work``: ``1 - 2**-24`` or
@@ -176,11 +177,15 @@ def largest_uniform(work: np.dtype[Any]) -> Any:
 
 
 def _scale24(scale: Any) -> Any:
-    """``scale 2**-24`` in float32 when that product is exact (the bulk path), else ``None``."""
+    """``scale 2**-24`` in float32 when that product is exact (the 24-bit path), else ``None``."""
     if scale.dtype != F32:
         return None
     scale24 = np.float32(scale * np.float32(2.0**-24))
     return scale24 if np.float32(scale24 * np.float32(2.0**24)) == scale else None
+
+
+# A 0-d array: a ufunc takes one in half the time of a Python int or numpy scalar.
+_EIGHT = as_0d(np.uint32(8))
 
 
 class UniformParams(NamedTuple):
@@ -191,7 +196,7 @@ class UniformParams(NamedTuple):
     lo: Any  # 0-d array
     clamp_lo: Any  # a floor to clamp to in the array's dtype, or None
     clamp_hi: Any  # a ceiling to clamp to, or None
-    scale24: Any  # scale 2**-24 when exact (the float32 bulk path), or None
+    scale24: Any  # 0-d array: scale 2**-24 when exact (the float32 24-bit path), or None
 
 
 class NormalParams(NamedTuple):
@@ -236,6 +241,7 @@ class Uniform(Distribution):
     def __init__(self, lo: float, hi: float) -> None:
         self.lo = lo
         self.hi = hi
+        self.key = (Uniform, lo, hi)
 
     def moments(self) -> Moments:
         return Moments((self.lo + self.hi) / 2, (self.hi - self.lo) / math.sqrt(12))
@@ -273,8 +279,16 @@ class Uniform(Distribution):
                 below_hi = np.nextafter(t(self.hi), t(-np.inf))
                 clamp_hi = below_hi if top > below_hi else None
                 clamp_lo = t(self.lo) if bottom < t(self.lo) else None
+            scale24 = _scale24(scale)
             params = tuple(
-                UniformParams(work, as_0d(scale), as_0d(lo), clamp_lo, clamp_hi, _scale24(scale))
+                UniformParams(
+                    work,
+                    as_0d(scale),
+                    as_0d(lo),
+                    clamp_lo,
+                    clamp_hi,
+                    None if scale24 is None else as_0d(scale24),
+                )
             )
             remember(_UNIFORM_PARAMS, key, params)
         return params
@@ -282,8 +296,8 @@ class Uniform(Distribution):
     def _fit(self, work: np.dtype[Any]) -> tuple[Any, Any] | None:
         """``(scale', lo')`` whose values all lie in ``[lo, hi)`` in ``work``, or ``None``.
 
-        Checks the largest value of each path with its own formula: ``fill_block``'s
-        ``fl(fl(scale u_max) + lo)`` and ``fill_bulk``'s ``fl(fl(k_max scale24) + lo)``.
+        Checks the largest value, ``fl(fl(scale u_max) + lo)``; the 24-bit path's
+        ``fl(fl(k_max scale24) + lo)`` is the same number (see :meth:`fill_block`).
         """
         w = work.type
         lo = round_up(self.lo, work)
@@ -291,48 +305,44 @@ class Uniform(Distribution):
         start = w(self.hi - self.lo)
         if not (lo <= top and np.isfinite(start)):
             return None
-        u_max, k_max = largest_uniform(work), w(_BULK_K_MAX)
+        u_max = largest_uniform(work)
 
         def fits(k: int) -> bool:
-            scale = of_key(k, work)
             with np.errstate(over="ignore"):
-                if w(w(scale * u_max) + lo) > top:
-                    return False
-                scale24 = _scale24(scale) if work == F32 else None
-                return scale24 is None or bool(w(w(k_max * scale24) + lo) <= top)
+                return bool(w(w(of_key(k, work) * u_max) + lo) <= top)
 
         zero = float_key(w(0.0))
         best = last_key(fits, float_key(start), zero, float_key(start))
         return None if best < zero else (of_key(best, work), lo)
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
-        # UniformParams' fields, unpacked at once: this runs on every small call.
-        work, scale, lo, clamp_lo, clamp_hi, _ = self._cached(target.dtype)
-        # Builtin dtypes are singletons: ``is`` is the cheap test (a miss is only slower).
+        """float32 work: ``u = (w >> 8) 2**-24`` (numpy's own float32 rule) for the 32-bit
+        halves ``w`` of raw 64-bit draws, and ``fl(k * fl(scale 2**-24))``, which equals
+        ``fl(fl(k 2**-24) * scale)`` as both products are exact scalings: one multiply
+        fewer, and one raw draw per two values. Otherwise ``lo + scale * u``. Small arrays
+        and the blocks of large ones both come here."""
+        # UniformParams' fields, unpacked at once: this runs on every small call, so the
+        # cache is read here (a hit costs no call) and filled by _cached.
+        dtype = target.dtype
+        params = _UNIFORM_PARAMS.get((self.lo, self.hi, dtype)) or self._cached(dtype)
+        work, scale, lo, clamp_lo, clamp_hi, scale24 = params
         n = target.size
-        buf = target if target.dtype is work else scratch.get("work", work, n)
-        uniform_from_raw(g.bit_generator.random_raw(n if work is F64 else (n + 1) // 2), buf)
-        np.multiply(buf, scale, buf)
+        # Builtin dtypes are singletons: ``is`` is the cheap test (a miss is only slower).
+        buf = target if dtype is work else scratch.get("work", work, n)
+        if scale24 is not None:
+            raw = g.bit_generator.random_raw((n + 1) >> 1)
+            words = raw.view(U32) if LITTLE else words32(raw)
+            if n & 1:
+                words = words[:n]
+            np.right_shift(words, _EIGHT, words)
+            buf[...] = words  # exact (k < 2**24); a cast in the multiply costs twice as much
+            np.multiply(buf, scale24, buf)
+        else:
+            uniform_from_raw(g.bit_generator.random_raw(n if work is F64 else (n + 1) >> 1), buf)
+            np.multiply(buf, scale, buf)
         np.add(buf, lo, buf)
         if buf is not target or clamp_hi is not None or clamp_lo is not None:
             self._finish(buf, target, clamp_lo, clamp_hi, scratch)
-
-    def fill_bulk(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
-        """float32: ``u = (w >> 8) 2**-24`` (numpy's own float32 rule) from raw 64-bit
-        draws split into two 32-bit words ``w``; one raw draw per two values costs
-        less than numpy's per-value float32 sampler. float64: as ``fill_block``."""
-        work, _, lo, clamp_lo, clamp_hi, scale24 = self._cached(target.dtype)
-        if work is not F32 or scale24 is None:
-            self.fill_block(g, target, scratch)
-            return
-        n = target.size
-        buf = target if target.dtype is work else scratch.get("work", work, n)
-        words = g.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
-        np.right_shift(words, 8, out=words)
-        # fl(k * fl(scale 2**-24)) == fl(fl(k 2**-24) * scale): both products are exact scalings.
-        np.multiply(words, scale24, out=buf, dtype=np.float32)
-        np.add(buf, lo, buf)
-        self._finish(buf, target, clamp_lo, clamp_hi, scratch)
 
     @staticmethod
     def _finish(
@@ -375,6 +385,7 @@ class Normal(Distribution):
     def __init__(self, mean: float, std: float) -> None:
         self.mean = mean
         self.std = std
+        self.key = (Normal, mean, std)
 
     def moments(self) -> Moments:
         return Moments(self.mean, self.std)

@@ -93,11 +93,13 @@ class Streams(threading.local):
             "uinteger": 0,
         }
         self.scratch = Scratch()
-        # What the small-array path of fill() needs, in one attribute lookup.
+        # What the small-array path of fill() needs, in one attribute lookup: a state
+        # of its own whose counter stays (0, 0, 0, 0), so re-keying sets the key alone.
+        small_inner: dict[str, Any] = {"counter": (0, 0, 0, 0), "key": (0, 0)}
         self.small = (
-            self.philox_inner,
+            small_inner,
             self.philox,
-            self.philox_state,
+            {**self.philox_state, "state": small_inner},
             self.philox_generator,
             self.scratch,
         )

@@ -85,6 +85,7 @@ class TruncatedNormal(Distribution):
         self.std = std
         self.a = a
         self.b = b
+        self.key = (TruncatedNormal, mean, std, a, b)
 
     # ----------------------------------------------------------------- the law
 
