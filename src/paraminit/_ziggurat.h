@@ -21,6 +21,7 @@ typedef struct bitgen {
 #define FAST_SIZE (1 << (9 + BUCKET_BITS)) /* [layer | sign | bucket] */
 #define LAYERS 256
 #define LG_TERMS 7
+#define TWO_M53 (1.0 / 9007199254740992.0) /* 2**-53, exact */
 
 static struct {
     int ready;
@@ -242,7 +243,7 @@ static int candidates64(bitgen_t *bg, double *out, Py_ssize_t total, SlowList *s
 
 static inline double open_uniform(bitgen_t *bg)
 {
-    return 1.0 - (double)(raw(bg) >> 11) * 0x1p-53;
+    return 1.0 - (double)(raw(bg) >> 11) * TWO_M53;
 }
 
 /* t of the first of `tries` tries (u1, u2) with -2 log(u2) > t**2, t = -log(u1) / R;
@@ -272,7 +273,7 @@ static int decide(bitgen_t *bg, SlowList *slow, Py_ssize_t from, int is32, int t
     for (i = from; i < slow->size; i++) {
         Slow *c = &slow->items[i];
         int layer = c->code >> 1;
-        double v = (double)(raw(bg) >> 11) * 0x1p-53;
+        double v = (double)(raw(bg) >> 11) * TWO_M53;
         double x = is32 ? (double)((float)c->u * T.lane32[c->code].x) : c->u * T.lane64[c->code].x;
         c->tail = layer == 0 && c->u >= base;
         if (layer == 0) {
