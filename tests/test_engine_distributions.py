@@ -220,6 +220,9 @@ def _pairs(*halves: int) -> list[int]:
 
 def test_ziggurat_fast_wedge_and_tail_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     # Three values, no spare: a sure fast accept, a wedge candidate and a tail one.
+    # Crafted words need the numpy path (the compiled kernel draws from a real
+    # bit generator; tests/test_native.py checks it against this path).
+    monkeypatch.setattr(ziggurat, "_kernel", None)
     monkeypatch.setattr(ziggurat, "_FAIL", 0.0)  # 16 spares
     n, spares = 3, 16
     top = (1 << 23) - 1
@@ -290,7 +293,8 @@ def test_ziggurat_slow_path_on_python_floats_is_the_vector_one(
 def test_ziggurat_spares_replace_failed_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     # Value 0's wedge candidate fails (v near 1 puts y above f(x)); it takes the
     # next spare that passes: spare 0 is a failing wedge candidate too, spare 1
-    # a sure accept.
+    # a sure accept. Crafted words: the numpy path.
+    monkeypatch.setattr(ziggurat, "_kernel", None)
     monkeypatch.setattr(ziggurat, "_FAIL", 0.0)
     top = (1 << 23) - 1
     wedge = _candidate(200, False, top)
@@ -328,9 +332,16 @@ def test_truncated_normal_law_matches_scipy() -> None:
     assert np.allclose(dist.pdf(x), ref.pdf(x))
 
 
-def test_to_float16_gives_numpys_cast_bit_for_bit() -> None:
+@pytest.mark.parametrize("compiled", [True, False], ids=["kernel", "numpy passes"])
+def test_to_float16_gives_numpys_cast_bit_for_bit(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paraminit.engine import native
     from paraminit.engine.floats import to_float16
     from paraminit.engine.streams import STREAMS
+
+    if not compiled:  # the compiled kernel when built (tests/test_native.py), else these
+        monkeypatch.setattr(native, "_module", None)
 
     # A sweep of every float32 below float16's overflow, dense where rounding changes
     # rule (subnormals, the normal edge, the largest finite), both signs, and values

@@ -3,6 +3,7 @@
 Its modules, bottom-up (each imports only those above it in this list):
 
 * :mod:`.seeds`: seed checks, the package seed stream, path-derived seeds;
+* :mod:`.native`: whether the optional compiled kernel runs the hot loops;
 * :mod:`.threads`: the thread count and pool;
 * :mod:`.streams`: the keyed bit generator of each block, scratch buffers;
 * :mod:`.floats`: the work dtype, rounding to a dtype, searching by ulps;

@@ -19,6 +19,7 @@ from .distributions import (
     normal_pdf,
     overflows,
     remember,
+    store,
 )
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
 from .portable import log, uniform_from_raw
@@ -312,7 +313,7 @@ class TruncatedNormal(Distribution):
         if self.mean != 0.0:  # adding 0 would only turn -0.0 into 0.0
             np.add(out, params.mean, out=out)
         if out is not target:
-            target[...] = out
+            store(out, target, scratch)
 
     @staticmethod
     def _good_spares(

@@ -22,22 +22,30 @@ until one passes), with the portable :func:`.portable.log` (a block with at
 most ``_FEW`` such candidates decides them on Python floats, bit for bit the
 same). Candidates that fail are replaced by spares (see
 :func:`standard_normal`). No libm or SIMD function decides a value.
+
+The optional compiled kernel ``paraminit._native`` runs these same steps in one
+pass with the GIL released: the same values and the same words consumed. It is
+used when it was built, unless ``PARAMINIT_NATIVE=0`` (see :mod:`.native`).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from ..contract import FloatArray
+from . import native, portable
 from ._ziggurat import K23, K52, X32, F, R, X
 from .portable import log, log1, words32
 from .streams import Scratch
 
-__all__ = ["standard_normal"]
+__all__ = ["native_kernel", "standard_normal"]
 
 # Bits of u in the fast table's index: candidates in a bucket that straddles
 # K[i] go to the slow path (0.9 % of them at 6 bits; 7 bits was no faster, 5 bits
@@ -112,6 +120,10 @@ def standard_normal(
     expected = n * _FAIL
     total = n + int(expected + 4.0 * math.sqrt(expected)) + 16
     out = scratch.get(name, lay.dtype, total)
+    kernel = _kernel if _kernel is not _UNRESOLVED else native_kernel()
+    if kernel is not None:
+        kernel(g.bit_generator.capsule, out, n, _TAIL_TRIES)
+        return out[:n]
     _candidates(g, total, lay, out, scratch)
     slow = np.flatnonzero(np.isnan(out))
     if slow.size:
@@ -293,3 +305,57 @@ def _tail_few(raw: Any, logs: list[float], rows: int) -> list[float]:
         for r, t in zip(missing, again, strict=True):
             chosen[r] = t - R
     return [t + R for t in chosen]
+
+
+# ----------------------------------------------------------------- the compiled kernel
+
+Kernel = Callable[[Any, Any, int, int], None]
+_UNRESOLVED: Any = object()
+_kernel: Any = _UNRESOLVED  # the configured kernel, None, or not yet decided
+_kernel_lock = threading.Lock()
+
+
+def native_kernel() -> Kernel | None:
+    """The compiled ``standard_normal`` (configured on first use), or ``None`` for the
+    numpy path: as :func:`.native.native` decides."""
+    global _kernel
+    with _kernel_lock:
+        if _kernel is _UNRESOLVED:
+            module = native.native()
+            _kernel = None if module is None else configure(module)
+    kernel: Kernel | None = _kernel
+    return kernel
+
+
+def configure(module: ModuleType) -> Kernel:
+    """Hands the kernel module this module's tables and ``portable``'s constants once;
+    returns its ``standard_normal``."""
+    f32, f64 = _LAYOUTS[np.dtype(np.float32)], _LAYOUTS[np.dtype(np.float64)]
+    # An SFC64 of known state, on which the kernel checks its inline SFC64.
+    probe_state = (1, 2**64 - 3, 0x0123456789ABCDEF, 2**63 + 5)
+    probe = np.random.SFC64(0)
+    probe.state = {
+        "bit_generator": "SFC64",
+        "state": {"state": np.array(probe_state, np.uint64)},
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+    module.configure(
+        f32.fast,
+        f64.fast,
+        f32.signed,
+        f64.signed,
+        _F,
+        _F_STEP,
+        np.array(portable._LG64, np.float64),
+        f32.base,
+        f64.base,
+        R,
+        portable._LN2_HI,
+        portable._LN2_LO,
+        portable._SQRT_HALF_BITS,
+        probe.capsule,
+        probe_state,
+    )
+    kernel: Kernel = module.standard_normal
+    return kernel

@@ -1,0 +1,342 @@
+/* paraminit._native: the ziggurat standard normal of engine/ziggurat.py in one pass.
+ *
+ * The same candidates, the same exact slow path and the same spares as the numpy
+ * path, step for step, so the values are bit-identical and the bit generator ends
+ * in the same state; only the speed differs. Every value comes from raw 64-bit
+ * words and correctly rounded IEEE operations: built with -ffp-contract=off
+ * -fno-fast-math (setup.py) so that no compiler fuses a product and a sum into an
+ * FMA, which would round once where numpy rounds twice.
+ *
+ * The tables (the fast table, +-X, F, the accept bound K[0], R) and the constants
+ * of the portable log come from Python once, through configure(): they exist only
+ * in engine/_ziggurat.py and engine/portable.py.
+ *
+ * No numpy C-API: arrays arrive through the buffer protocol and the bit generator
+ * through numpy's documented capsule (numpy/random/bitgen.h's bitgen_t). The
+ * caller owns the generator (paraminit's are thread-local), so numpy's Python-level
+ * lock is not taken; the GIL is released for the whole draw.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <float.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* float products must round to float (SSE on x86-64, any IEEE FPU without excess
+ * precision): with FLT_EVAL_METHOD 1 or 2 (x87) fl(u * X) would round differently. */
+#if defined(FLT_EVAL_METHOD)
+#if FLT_EVAL_METHOD != 0
+#error "paraminit._native needs FLT_EVAL_METHOD == 0 (float and double rounded to their own type)"
+#endif
+#elif !defined(_MSC_VER)
+#error "paraminit._native needs FLT_EVAL_METHOD == 0 and the compiler does not say"
+#endif
+
+#include "_ziggurat.h"
+
+/* ------------------------------------------------------------------ Python */
+
+/* A C-contiguous buffer of float16 ('e'), float32 ('f') or float64 ('d') values, as `kinds` allows. */
+static int get_buffer(PyObject *obj, Py_buffer *view, const char *kinds, int writable, const char *name)
+{
+    const char *format;
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0))) {
+        return -1;
+    }
+    format = view->format ? view->format : "B";
+    if (format[0] == '=' || format[0] == '<' || format[0] == '@') {
+        format++;
+    }
+    if (strlen(format) != 1 || strchr(kinds, format[0]) == NULL ||
+        view->itemsize != (format[0] == 'e' ? 2 : format[0] == 'f' ? 4 : 8)) {
+        PyErr_Format(PyExc_TypeError, "paraminit._native: %s must be a buffer of format '%s', not '%s'",
+                     name, kinds, format);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies the buffer to dest (if not NULL), refusing one of another size. */
+static int copy_table(PyObject *obj, void *dest, const char *kind, Py_ssize_t count, const char *name)
+{
+    Py_buffer view;
+    if (get_buffer(obj, &view, kind, 0, name)) {
+        return -1;
+    }
+    if (view.len != count * view.itemsize) {
+        PyErr_Format(PyExc_ValueError, "paraminit._native.configure: %s must hold %zd values, not %zd", name,
+                     count, view.len / view.itemsize);
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    if (dest != NULL) {
+        memcpy(dest, view.buf, (size_t)view.len);
+    }
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+/* The lanes from ziggurat's +-X by [layer | sign] and its fast table: how many
+ * buckets of a layer hold +-X (the rest NaN) sets the sure threshold of u's bits;
+ * refuses a table of any other form. */
+static int derive_lanes(PyObject *fast_obj, PyObject *signed_obj, int is32)
+{
+    Py_buffer fast, signed_x;
+    const char *kind = is32 ? "f" : "d";
+    int code, bucket, buckets = 1 << BUCKET_BITS, ok = 1;
+    if (copy_table(fast_obj, NULL, kind, FAST_SIZE, "fast") || copy_table(signed_obj, NULL, kind, 2 * LAYERS, "signed")) {
+        return -1;
+    }
+    if (get_buffer(fast_obj, &fast, kind, 0, "fast")) {
+        return -1;
+    }
+    if (get_buffer(signed_obj, &signed_x, kind, 0, "signed")) {
+        PyBuffer_Release(&fast);
+        return -1;
+    }
+    for (code = 0; code < 2 * LAYERS; code++) {
+        double x = is32 ? ((float *)signed_x.buf)[code] : ((double *)signed_x.buf)[code];
+        int sure = 0;
+        for (bucket = 0; bucket < buckets; bucket++) {
+            int at = code * buckets + bucket;
+            double value = is32 ? ((float *)fast.buf)[at] : ((double *)fast.buf)[at];
+            sure += value == value && bucket == sure;
+            ok &= bucket < sure ? value == x : value != value;
+        }
+        if (is32) {
+            T.lane32[code].x = (float)x;
+            T.lane32[code].sure_below = (uint32_t)sure << (23 - BUCKET_BITS);
+        }
+        else {
+            T.lane64[code].x = x;
+            T.lane64[code].sure_below = (uint64_t)sure << (52 - BUCKET_BITS);
+        }
+    }
+    PyBuffer_Release(&fast);
+    PyBuffer_Release(&signed_x);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "paraminit._native.configure: the fast table is not +-X, then NaN");
+        return -1;
+    }
+    return 0;
+}
+
+/* Enables inline_sfc64 if, on `probe` (an SFC64 capsule whose state is `expected`),
+ * the state's first four words are that state and inline_sfc64 gives next_raw's words. */
+static void check_sfc64(PyObject *probe, const uint64_t *expected)
+{
+    uint64_t copy[4], inline_words[64];
+    bitgen_t *bg = PyCapsule_GetPointer(probe, "BitGenerator");
+    int i, same;
+    T.sfc64_raw = NULL;
+    if (bg == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    memcpy(copy, bg->state, sizeof copy);
+    same = memcmp(copy, expected, sizeof copy) == 0;
+    inline_sfc64(copy, inline_words, 64);
+    for (i = 0; i < 64; i++) {
+        same &= raw(bg) == inline_words[i];
+    }
+    same &= memcmp(copy, bg->state, sizeof copy) == 0;
+    T.sfc64_raw = same ? bg->next_raw : NULL;
+}
+
+PyDoc_STRVAR(inline_sfc64_doc, "inline_sfc64() -> bool\n--\n\nWhether SFC64's words are drawn inline.");
+
+static PyObject *uses_inline_sfc64(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    return PyBool_FromLong(T.sfc64_raw != NULL);
+}
+
+PyDoc_STRVAR(configure_doc,
+             "configure(fast32, fast64, signed32, signed64, f, f_step, lg, base32, base64, r, ln2_hi, ln2_lo, "
+             "sqrt_half_bits, sfc64_probe, probe_state)\n--\n\n"
+             "Copy the ziggurat's tables and the portable log's constants (once, before any draw), and\n"
+             "check inline SFC64 on the capsule of an SFC64 whose state is the 4 words probe_state.");
+
+static PyObject *configure(PyObject *self, PyObject *args)
+{
+    PyObject *fast32, *fast64, *signed32, *signed64, *f, *f_step, *lg, *probe;
+    unsigned long long sqrt_half_bits, probe_state[4];
+    uint64_t expected[4];
+    int i;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOOOOdddddKO(KKKK):configure", &fast32, &fast64, &signed32, &signed64, &f,
+                          &f_step, &lg, &T.base32, &T.base64, &T.r, &T.ln2_hi, &T.ln2_lo, &sqrt_half_bits, &probe,
+                          &probe_state[0], &probe_state[1], &probe_state[2], &probe_state[3])) {
+        return NULL;
+    }
+    for (i = 0; i < 4; i++) {
+        expected[i] = (uint64_t)probe_state[i];
+    }
+    check_sfc64(probe, expected);
+    if (derive_lanes(fast32, signed32, 1) || derive_lanes(fast64, signed64, 0) || copy_table(f, T.f, "d", LAYERS, "f") ||
+        copy_table(f_step, T.f_step, "d", LAYERS, "f_step") || copy_table(lg, T.lg, "d", LG_TERMS, "lg")) {
+        T.ready = 0;
+        return NULL;
+    }
+    T.sqrt_half_bits = (uint64_t)sqrt_half_bits;
+    T.ready = 1;
+    Py_RETURN_NONE;
+}
+
+static int check_ready(const char *name)
+{
+    if (!T.ready) {
+        PyErr_Format(PyExc_RuntimeError, "paraminit._native.%s: configure() was not called", name);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(standard_normal_doc,
+             "standard_normal(capsule, out, n, tries)\n--\n\n"
+             "ziggurat.standard_normal's draw of out's size candidates (float32 or float64), the first n\n"
+             "of them settled, from the bit generator of `capsule`; `tries` is ziggurat._TAIL_TRIES.");
+
+static PyObject *standard_normal(PyObject *self, PyObject *args)
+{
+    PyObject *capsule, *out_obj;
+    Py_buffer out;
+    Py_ssize_t n;
+    int tries, status;
+    Draw d;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOni:standard_normal", &capsule, &out_obj, &n, &tries) ||
+        check_ready("standard_normal")) {
+        return NULL;
+    }
+    d.bg = PyCapsule_GetPointer(capsule, "BitGenerator");
+    if (d.bg == NULL || get_buffer(out_obj, &out, "fd", 1, "out")) {
+        return NULL;
+    }
+    d.is32 = out.itemsize == 4;
+    d.out = out.buf;
+    d.total = out.len / out.itemsize;
+    d.n = n;
+    d.tries = tries;
+    if (n < 0 || n > d.total || tries < 1) {
+        PyBuffer_Release(&out);
+        PyErr_Format(PyExc_ValueError,
+                     "paraminit._native.standard_normal: n=%zd must be in [0, %zd] and tries=%d >= 1", n, d.total,
+                     tries);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = draw(&d);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    if (status) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(to_float16_doc,
+             "to_float16(src, out) -> bool\n--\n\n"
+             "out = float32 src rounded to float16, to nearest even, as floats.to_float16's integer\n"
+             "passes do; False if a value overflows float16 or is NaN (numpy's cast decides those).");
+
+static PyObject *to_float16(PyObject *self, PyObject *args)
+{
+    PyObject *src_obj, *out_obj;
+    Py_buffer src, out;
+    Py_ssize_t j, count;
+    int ok = 1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OO:to_float16", &src_obj, &out_obj) || get_buffer(src_obj, &src, "f", 0, "src")) {
+        return NULL;
+    }
+    if (get_buffer(out_obj, &out, "e", 1, "out")) {
+        PyBuffer_Release(&src);
+        return NULL;
+    }
+    count = src.len / 4;
+    if (out.len != count * 2) {
+        PyBuffer_Release(&src);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "paraminit._native.to_float16: src and out must have one size");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (j = 0; j < count; j++) {
+        uint32_t bits = ((const uint32_t *)src.buf)[j], a = bits & 0x7FFFFFFFu, o;
+        ok &= a < 0x477FF000u; /* 65520 rounds to inf; NaN bits lie above too */
+        if (a < 0x38800000u) { /* a float16 subnormal: + 0.5 rounds to its grid */
+            float f;
+            memcpy(&f, &a, sizeof f);
+            f = f + 0.5f;
+            memcpy(&o, &f, sizeof o);
+            o -= 0x3F000000u;
+        }
+        else { /* re-bias the exponent, add just under half an ulp plus the last kept bit */
+            o = (a + ((a >> 13) & 1u) + (uint32_t)(((15 - 127) * (1 << 23)) + 0xFFF)) >> 13;
+        }
+        ((uint16_t *)out.buf)[j] = (uint16_t)(o | ((bits >> 16) & 0x8000u));
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&src);
+    PyBuffer_Release(&out);
+    return PyBool_FromLong(ok);
+}
+
+PyDoc_STRVAR(log_doc, "log(x, out)\n--\n\nout = portable.log(x) for float64 buffers of one size.");
+
+static PyObject *log_(PyObject *self, PyObject *args)
+{
+    PyObject *x_obj, *out_obj;
+    Py_buffer x, out;
+    Py_ssize_t i, count;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OO:log", &x_obj, &out_obj) || check_ready("log")) {
+        return NULL;
+    }
+    if (get_buffer(x_obj, &x, "d", 0, "x")) {
+        return NULL;
+    }
+    if (get_buffer(out_obj, &out, "d", 1, "out")) {
+        PyBuffer_Release(&x);
+        return NULL;
+    }
+    if (x.len != out.len) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "paraminit._native.log: x and out must have one size");
+        return NULL;
+    }
+    count = x.len / 8;
+    Py_BEGIN_ALLOW_THREADS
+    for (i = 0; i < count; i++) {
+        ((double *)out.buf)[i] = portable_log(((const double *)x.buf)[i]);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS, configure_doc},
+    {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
+    {"to_float16", to_float16, METH_VARARGS, to_float16_doc},
+    {"log", log_, METH_VARARGS, log_doc},
+    {"inline_sfc64", uses_inline_sfc64, METH_NOARGS, inline_sfc64_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "paraminit._native",
+    "The ziggurat normal of paraminit.engine.ziggurat, compiled: the same values, one pass, no GIL.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    return PyModule_Create(&module);
+}

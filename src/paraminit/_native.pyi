@@ -1,0 +1,26 @@
+"""Types of the optional compiled kernel (src/paraminit/_native.c)."""
+
+from typing import Any
+
+def configure(
+    fast32: Any,
+    fast64: Any,
+    signed32: Any,
+    signed64: Any,
+    f: Any,
+    f_step: Any,
+    lg: Any,
+    base32: float,
+    base64: float,
+    r: float,
+    ln2_hi: float,
+    ln2_lo: float,
+    sqrt_half_bits: int,
+    sfc64_probe: Any,
+    probe_state: tuple[int, int, int, int],
+    /,
+) -> None: ...
+def standard_normal(capsule: Any, out: Any, n: int, tries: int, /) -> None: ...
+def log(x: Any, out: Any, /) -> None: ...
+def inline_sfc64() -> bool: ...
+def to_float16(src: Any, out: Any, /) -> bool: ...
