@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from .arguments import ArgumentError
 from .contract import SUPPORTED_DTYPES, FloatArray, is_bfloat16, is_swapped, prepare_output
 from .engine.blocks import fill_region
-from .regions import is_elementwise, record_request
+from .regions import boxes, is_elementwise, record_request
 
 __all__ = ["BFLOAT16_CHUNK", "accepts_bfloat16"]
 
@@ -144,7 +143,7 @@ def _fill_bfloat16(
         if refusal is not None:
             parameter, reason = refusal
             raise ArgumentError(func.__name__, parameter, getattr(request.dist, parameter), reason)
-        for box in _boxes(out.shape, BFLOAT16_CHUNK):
+        for box in boxes(out.shape, BFLOAT16_CHUNK):
             # Assignment casts with ml_dtypes' float32 -> bfloat16 conversion: nearest even.
             out[box] = fill_region(request.dist, out.shape, box, request.seed, _F32)
         return out
@@ -179,15 +178,3 @@ def _require_finite(func: Callable[..., Any], dtype: np.dtype[Any], values: Any)
             f"{func.__name__}: its float32 values reach {reach!r}, which overflows {dtype}; "
             "use float32"
         )
-
-
-def _boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[Any, ...]]:
-    """Index tuples that cut ``shape`` into C-order boxes of at most ``limit`` elements."""
-    if not shape or math.prod(shape) <= limit:
-        yield ()
-        return
-    axis = next(a for a in range(len(shape)) if math.prod(shape[a + 1 :]) <= limit)
-    step = max(1, limit // math.prod(shape[axis + 1 :]))
-    for head in np.ndindex(*shape[:axis]):
-        for start in range(0, shape[axis], step):
-            yield (*head, slice(start, min(start + step, shape[axis])))

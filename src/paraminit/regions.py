@@ -23,8 +23,9 @@ array, post-processes its fill, writes a position-dependent pattern) raises
 
 This module also holds the one answer to "what function is this, and does it
 take ``seed``/``inplace``?" (:func:`unwrap`, :func:`accepts`, :func:`takes_seed`),
-and the one answer to "which seed does a parameter get?" (:func:`written_seed`,
-:func:`seed_for`). Whole arrays of bfloat16 or the other byte order are
+the one answer to "which seed does a parameter get?" (:func:`written_seed`,
+:func:`seed_for`), and :func:`boxes`, the C-order cut of a shape into bounded
+boxes. Whole arrays of bfloat16 or the other byte order are
 :mod:`paraminit.foreign`'s; a bfloat16 region here is the float32 region, rounded.
 """
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -47,6 +48,7 @@ __all__ = [
     "ElementwiseError",
     "Request",
     "accepts",
+    "boxes",
     "distribution_of",
     "elementwise",
     "fill_in_place",
@@ -401,6 +403,25 @@ def initialize_region(
     if request.dist is None:
         return np.full(region_shape, request.constant, dtype=dt)
     return fill_region(request.dist, shape, region, request.seed, dt, func_name="initialize_region")
+
+
+def boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[slice, ...]]:
+    """Cut ``shape`` into boxes of at most ``limit`` elements, in C order: a slice per axis.
+
+    Single steps of the leading axes, a range of one axis and the trailing axes
+    whole, so that each box is one run of the C-order index; the whole shape in one
+    box if it fits. How the bfloat16 path and the torch bridge bound their buffers.
+    """
+    if math.prod(shape) <= limit:
+        yield tuple(slice(0, n) for n in shape)
+        return
+    axis = next(a for a in range(len(shape)) if math.prod(shape[a + 1 :]) <= limit)
+    step = max(1, limit // math.prod(shape[axis + 1 :]))
+    trailing = tuple(slice(0, n) for n in shape[axis + 1 :])
+    for head in np.ndindex(*shape[:axis]):
+        for start in range(0, shape[axis], step):
+            steps = tuple(slice(h, h + 1) for h in head)
+            yield (*steps, slice(start, min(start + step, shape[axis])), *trailing)
 
 
 # --------------------------------------------------------------------------- bfloat16

@@ -19,7 +19,7 @@ import torch
 
 from .. import initialize_region
 from ..engine import next_seed
-from ..regions import distribution_of, fill_in_place, init_name, takes_seed, written_seed
+from ..regions import boxes, distribution_of, fill_in_place, init_name, takes_seed, written_seed
 from .shards import Runs, _is_dtensor, shard_runs
 
 __all__ = ["WHOLE_TENSOR_LIMIT", "Initializer", "init_"]
@@ -85,39 +85,22 @@ def _target(func_name: str, tensor: object, what: str) -> _Target:
     return _Target(tensor, shape, dtype, [[(0, 0, d)] if d else [] for d in shape], sharded=False)
 
 
-def _chunks(
-    local: tuple[int, ...], first: tuple[int, ...], lengths: tuple[int, ...], limit: int
-) -> Iterator[tuple[tuple[slice, ...], tuple[slice, ...]]]:
-    """Split a box (local starts, global starts, lengths) into boxes of at most ``limit`` elements.
-
-    Yields ``(local slices, global slices)``: single indices of the leading axes,
-    a range of one axis, and the trailing axes whole.
-    """
-    if not lengths:
-        yield (), ()
-        return
-    axis = next(a for a in range(len(lengths)) if math.prod(lengths[a + 1 :]) <= limit)
-    step = max(1, limit // math.prod(lengths[axis + 1 :]))
-    for head in itertools.product(*(range(n) for n in lengths[:axis])):
-        for start in range(0, lengths[axis], step):
-            spans = [(h, h + 1) for h in head]
-            spans.append((start, min(start + step, lengths[axis])))
-            spans.extend((0, n) for n in lengths[axis + 1 :])
-            yield (
-                tuple(slice(at + lo, at + hi) for at, (lo, hi) in zip(local, spans, strict=True)),
-                tuple(slice(at + lo, at + hi) for at, (lo, hi) in zip(first, spans, strict=True)),
-            )
-
-
 def _boxes(runs: Runs) -> Iterator[tuple[tuple[slice, ...], tuple[slice, ...]]]:
-    """The boxes of a layout, each at most ``paraminit.torch.HOST_CHUNK_ELEMENTS`` elements."""
+    """The boxes of a layout, each at most ``paraminit.torch.HOST_CHUNK_ELEMENTS`` elements.
+
+    Yields ``(local slices, global slices)`` of each box.
+    """
     from . import HOST_CHUNK_ELEMENTS  # the package's public size, read when used: settable
 
     for combo in itertools.product(*runs):
         local = tuple(run[0] for run in combo)
         first = tuple(run[1] for run in combo)
-        lengths = tuple(run[2] for run in combo)
-        yield from _chunks(local, first, lengths, HOST_CHUNK_ELEMENTS)
+        for box in boxes(tuple(run[2] for run in combo), HOST_CHUNK_ELEMENTS):
+            yield _shifted(box, local), _shifted(box, first)
+
+
+def _shifted(box: tuple[slice, ...], starts: tuple[int, ...]) -> tuple[slice, ...]:
+    return tuple(slice(at + s.start, at + s.stop) for at, s in zip(starts, box, strict=True))
 
 
 @dataclass
