@@ -4,7 +4,7 @@
     python benchmarks/bfloat16.py --repeat 3
 
 A bfloat16 array gets the float32 values rounded to nearest even
-(``paraminit.regions.accepts_bfloat16``); this prints, per initializer, the
+(``paraminit.foreign.accepts_bfloat16``); this prints, per initializer, the
 median time of an in-place fill of each dtype (repeats interleaved, a fresh seed
 per call), their ratio, the peak temporary memory of the bfloat16 fill
 (``tracemalloc``, which sees numpy's allocations) and the per-call time of

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import paraminit
+import paraminit.foreign
 import paraminit.regions
 from _arguments import registered, required
 from paraminit import registry
@@ -78,7 +79,7 @@ def test_in_place_into_a_strided_view(name: str) -> None:
 )
 def test_many_blocks_in_many_chunks(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Chunks that cut rows and blocks at odd places, over several engine blocks and a tail.
-    monkeypatch.setattr(paraminit.regions, "BFLOAT16_CHUNK", 70_001)
+    monkeypatch.setattr(paraminit.foreign, "BFLOAT16_CHUNK", 70_001)
     init = registry.initializers.get(name)()
     shape = (3, 101_113)
     expected = round_to_bfloat16(init(np.empty(shape, np.float32), seed=2))
@@ -164,7 +165,7 @@ def test_import_paraminit_does_not_import_ml_dtypes(run_python: Any) -> None:
 def test_the_bfloat16_wrapper_keeps_the_signature_and_any_parameter_names() -> None:
     import inspect
 
-    from paraminit.regions import accepts_bfloat16
+    from paraminit.foreign import accepts_bfloat16
 
     assert inspect.signature(paraminit.uniform_init) == inspect.signature(
         paraminit.uniform_init.__wrapped__

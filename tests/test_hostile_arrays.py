@@ -22,7 +22,8 @@ from paraminit.contract import prepare_output
 from paraminit.engine import fill
 from paraminit.engine.blocks import fill_region, normalize_region
 from paraminit.engine.streams import BLOCK_SIZE
-from paraminit.regions import accepts_bfloat16, distribution_of, is_elementwise
+from paraminit.foreign import accepts_bfloat16
+from paraminit.regions import distribution_of, is_elementwise
 
 FUNCTIONS = sorted(
     {registry.initializers.get(name).func for name in registry.initializers.get_all()},

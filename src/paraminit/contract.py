@@ -9,7 +9,7 @@ engine addresses elements by their logical (C-order) index.
 
 bfloat16 (``ml_dtypes.bfloat16``, the optional extra ``bf16``) is accepted too:
 its values are the float32 values rounded to nearest even
-(``paraminit.regions.accepts_bfloat16`` computes them). The dtype is recognized
+(``paraminit.foreign.accepts_bfloat16`` computes them). The dtype is recognized
 by its name, and ``ml_dtypes`` is imported only once one is met, never by
 ``import paraminit``.
 """
@@ -101,7 +101,7 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
 
     ``data`` of the other byte order (``>f4`` on a little-endian machine) gets a new native
     array; ``inplace=True`` is refused for it here (the initializer would fill a native
-    array, not ``data``): ``paraminit.regions.accepts_bfloat16`` fills such data in place
+    array, not ``data``): ``paraminit.foreign.accepts_bfloat16`` fills such data in place
     for the initializers it wraps (every built-in). ``inplace=True`` is refused for a
     ``numpy.matrix`` too (its indexing keeps two dimensions, so a fill in place would go
     wrong).
@@ -122,7 +122,7 @@ def prepare_output(func_name: str, data: object, inplace: bool) -> FloatArray:
                 raise TypeError(
                     f"{func_name}: 'data' has the non-native byte order {data.dtype.str}, which "
                     "this initializer cannot fill in place; pass inplace=False (the result is "
-                    "native), or wrap it in paraminit.regions.accepts_bfloat16"
+                    "native), or wrap it in paraminit.foreign.accepts_bfloat16"
                 )
             return np.empty(data.shape, dtype=data.dtype.newbyteorder("="))
         array = check_array(func_name, data)

@@ -24,8 +24,9 @@ array, post-processes its fill, writes a position-dependent pattern) raises
 This module also holds the one answer to "what function is this, and does it
 take ``seed``/``inplace``?" (:func:`unwrap`, :func:`accepts`, :func:`takes_seed`),
 the one answer to "which seed does a parameter get?" (:func:`written_seed`,
-:func:`seed_for`), and the one bfloat16 path (:func:`accepts_bfloat16`): every
-initializer's bfloat16 values are its float32 values rounded to nearest even.
+:func:`seed_for`), and :func:`boxes`, the C-order cut of a shape into bounded
+boxes. Whole arrays of bfloat16 or the other byte order are
+:mod:`paraminit.foreign`'s; a bfloat16 region here is the float32 region, rounded.
 """
 
 from __future__ import annotations
@@ -38,32 +39,23 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from .arguments import ArgumentError
-from .contract import (
-    SUPPORTED_DTYPES,
-    FloatArray,
-    Initializer,
-    check_dtype,
-    is_bfloat16,
-    is_swapped,
-    prepare_output,
-    require_memory,
-)
+from .contract import FloatArray, Initializer, check_dtype, is_bfloat16, require_memory
 from .engine.blocks import fill_region, normalize_region
 from .engine.distributions import Distribution
 from .engine.seeds import param_seed
 
 __all__ = [
-    "BFLOAT16_CHUNK",
     "ElementwiseError",
+    "Request",
     "accepts",
-    "accepts_bfloat16",
+    "boxes",
     "distribution_of",
     "elementwise",
     "fill_in_place",
     "init_name",
     "initialize_region",
     "is_elementwise",
+    "record_request",
     "seed_for",
     "takes_seed",
     "unwrap",
@@ -279,7 +271,7 @@ def _stand_in(shape: tuple[int, ...], backing: np.ndarray) -> _StandIn:
     return stand_in
 
 
-class _Request(NamedTuple):
+class Request(NamedTuple):
     """What an elementwise initializer asked for: a distribution and seed, or a constant."""
 
     dist: Distribution | None
@@ -295,9 +287,9 @@ def _misuse(init: Initializer, what: str) -> ElementwiseError:
     )
 
 
-def _record(
+def record_request(
     init: Initializer, shape: tuple[int, ...], dtype: np.dtype[Any], kwargs: dict[str, Any]
-) -> _Request:
+) -> Request:
     """Call an elementwise ``init`` on a stand-in; return its one request, or raise."""
     sentinel = dtype.type(_SENTINEL)
     backing = np.full(1, sentinel, dtype=dtype)
@@ -308,20 +300,20 @@ def _record(
     except ElementwiseError as error:
         raise _misuse(init, str(error)) from None
     if not stand_in.size:  # nothing to fill, nothing to check (zero_init's value is as good)
-        return _Request(None, 0, dtype.type(0))
+        return Request(None, 0, dtype.type(0))
     if len(log) > 1:
         raise _misuse(init, f"makes {len(log)} fills or writes")
     if not log:
         raise _misuse(init, "neither fills nor writes its output")
     what, detail = log[0]
     if what == "constant":
-        return _Request(None, 0, backing[0])
+        return Request(None, 0, backing[0])
     dist, seed, got_shape, got_dtype = detail
     if got_shape != shape or got_dtype != dtype:
         raise _misuse(init, f"fills an array of shape {got_shape} ({got_dtype}), not its output")
     if backing[0] != sentinel:
         raise _misuse(init, "changes its output after the fill")
-    return _Request(dist, seed, None)
+    return Request(dist, seed, None)
 
 
 _MAX_ELEMENTS = int(np.iinfo(np.int64).max)  # the engine's logical index is an int64
@@ -361,7 +353,7 @@ def distribution_of(
     if not is_elementwise(init):
         return None
     # A fixed seed: asking must not advance the package seed stream.
-    request = _record(init, shape, dt, {"seed": 0} if takes_seed(init) else {})
+    request = record_request(init, shape, dt, {"seed": 0} if takes_seed(init) else {})
     return request.dist if request.dist is not None else float(request.constant)
 
 
@@ -406,180 +398,38 @@ def initialize_region(
         full = fill_in_place(init, np.empty(shape, dtype=dt), **kwargs)
         # region is numpy indexing, checked by normalize_region above.
         return np.array(full[region], copy=True)  # type: ignore[call-overload]
-    request = _record(init, shape, dt, kwargs)
+    request = record_request(init, shape, dt, kwargs)
     require_memory("initialize_region", "the region", region_shape, dt)
     if request.dist is None:
         return np.full(region_shape, request.constant, dtype=dt)
     return fill_region(request.dist, shape, region, request.seed, dt, func_name="initialize_region")
 
 
+def boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[slice, ...]]:
+    """Cut ``shape`` into boxes of at most ``limit`` elements, in C order: a slice per axis.
+
+    Single steps of the leading axes, a range of one axis and the trailing axes
+    whole, so that each box is one run of the C-order index; the whole shape in one
+    box if it fits. How the bfloat16 path and the torch bridge bound their buffers.
+    """
+    if math.prod(shape) <= limit:
+        yield tuple(slice(0, n) for n in shape)
+        return
+    axis = next(a for a in range(len(shape)) if math.prod(shape[a + 1 :]) <= limit)
+    step = max(1, limit // math.prod(shape[axis + 1 :]))
+    trailing = tuple(slice(0, n) for n in shape[axis + 1 :])
+    for head in np.ndindex(*shape[:axis]):
+        for start in range(0, shape[axis], step):
+            steps = tuple(slice(h, h + 1) for h in head)
+            yield (*steps, slice(start, min(start + step, shape[axis])), *trailing)
+
+
 # --------------------------------------------------------------------------- bfloat16
 
+# A bfloat16 region is the float32 region rounded; paraminit.foreign fills whole arrays.
 _F32 = np.dtype(np.float32)
-#: Elements per float32 buffer when an elementwise initializer fills a bfloat16 array.
-BFLOAT16_CHUNK = 1 << 20
 
 
 def _work_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     """The dtype values are computed in: float32 for bfloat16, else ``dtype`` itself."""
     return _F32 if is_bfloat16(dtype) else dtype
-
-
-def accepts_bfloat16(func: _F) -> _F:
-    """Let the data-first initializer ``func`` fill ``ml_dtypes.bfloat16`` arrays too, and
-    arrays of the other byte order in place.
-
-    A bfloat16 array gets exactly the float32 values ``func`` gives (same seed,
-    shape and arguments), rounded to nearest even; other arrays go straight to
-    ``func``. An initializer marked :func:`elementwise` is asked for its one
-    request on a stand-in and the values are made :data:`BFLOAT16_CHUNK` elements
-    at a time (``fill_region`` gives exactly the float32 fill's bits), so the extra
-    memory is about one float32 buffer of that size; any other initializer is
-    computed whole in a float32 temporary of the full shape and rounded (orthogonal
-    and sparse hold float64 temporaries of that size anyway). The seed stream
-    advances as for a float32 call. An array of the other byte order (``>f4`` on a
-    little-endian machine) with ``inplace=True`` gets the values of a native array,
-    made in a native temporary and written back swapped. Put it directly above
-    ``def``, under :func:`elementwise`.
-    """
-    plain, supported = np.ndarray, frozenset[np.dtype[Any]](SUPPORTED_DTYPES)
-
-    def other(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        data = args[0] if args else kwargs.get("data")
-        if isinstance(data, np.ndarray) and is_bfloat16(data.dtype):
-            return _fill_bfloat16(initializer, func, args, kwargs)
-        if is_swapped(data) and not isinstance(data, np.matrix):
-            inplace = kwargs.get("inplace", False)
-            if isinstance(inplace, (bool, np.bool_)) and inplace:
-                return _fill_swapped(func, args, kwargs)
-        return func(*args, **kwargs)  # a stand-in, or what func refuses in its own words
-
-    @functools.wraps(func)
-    def generic(*args: Any, **kwargs: Any) -> Any:
-        data = args[0] if args else kwargs.get("data")
-        if type(data) is plain and data.dtype in supported:
-            return func(*args, **kwargs)
-        return other(args, kwargs)
-
-    # generic only for a signature the generated wrapper does not spell (*args, /).
-    initializer = _same_signature(func, other, plain, supported) or generic
-    return initializer  # type: ignore[return-value]
-
-
-def _same_signature(
-    func: Callable[..., Any],
-    other: Callable[[tuple[Any, ...], dict[str, Any]], Any],
-    plain: type,
-    supported: frozenset[np.dtype[Any]],
-) -> Callable[..., Any] | None:
-    """A wrapper of ``func`` with ``func``'s own parameters, or ``None`` if they are not plain.
-
-    Every call pays the wrapper, so it is spelled out with ``func``'s parameter
-    names (written once, here, from the signature): no ``*args``/``**kwargs``
-    packing, one type check and one hash lookup before ``func`` (~0.1 µs, where a
-    generic ``*args`` wrapper measured ~0.5 µs).
-    """
-    params = list(inspect.signature(func).parameters.values())
-    kinds = {inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY}
-    if not params or params[0].name != "data" or any(p.kind not in kinds for p in params):
-        return None
-    names = [p.name for p in params]
-    if any(not n.isidentifier() or n.startswith("_") or n == "type" for n in names):
-        return None  # a name the wrapper's body uses itself: the generic wrapper
-    positional = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
-    keyword = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    header = ", ".join(positional + (["*", *keyword] if keyword else []))
-    call = ", ".join(positional + [f"{n}={n}" for n in keyword])
-    pos = "".join(f"{n}, " for n in positional)
-    kw = ", ".join(f"{n!r}: {n}" for n in keyword)
-    source = (
-        f"def wrapper({header}):\n"
-        "    if type(data) is _plain and data.dtype in _supported:\n"
-        f"        return _func({call})\n"
-        f"    return _other(({pos}), {{{kw}}})\n"
-    )
-    namespace: dict[str, Any] = {
-        "_plain": plain,
-        "_supported": supported,
-        "_func": func,
-        "_other": other,
-    }
-    exec(source, namespace)  # the names are func's own parameters, checked above
-    wrapper: Callable[..., Any] = namespace["wrapper"]  # named as func by functools.wraps
-    wrapper.__defaults__ = func.__defaults__
-    wrapper.__kwdefaults__ = func.__kwdefaults__
-    return functools.wraps(func)(wrapper)
-
-
-def _fill_bfloat16(
-    public: Callable[..., Any], func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
-) -> FloatArray:
-    """``func``'s float32 values for ``data`` (in ``args``/``kwargs``), rounded into bfloat16."""
-    kwargs = dict(kwargs)
-    data = args[0] if args else kwargs.pop("data")
-    rest = args[1:]
-    out = prepare_output(func.__name__, data, kwargs.pop("inplace", False))
-
-    def at_float32(work: Any, **extra: Any) -> Any:
-        return func(work, *rest, **kwargs, **extra)
-
-    at_float32.__name__ = func.__name__
-    if public in _ELEMENTWISE:
-        request = _record(at_float32, out.shape, _F32, {})
-        if request.dist is None:
-            _require_finite(func, out.dtype, np.asarray(request.constant, _F32))
-            out.fill(np.asarray(request.constant, _F32).astype(out.dtype))
-            return out
-        # float32 passed the initializer's own check; bfloat16's largest number is a
-        # little smaller (3.3895e38 against 3.4028e38), so ask the law again for it.
-        refusal = request.dist.refusal(out.dtype)
-        if refusal is not None:
-            parameter, reason = refusal
-            raise ArgumentError(func.__name__, parameter, getattr(request.dist, parameter), reason)
-        for box in _boxes(out.shape, BFLOAT16_CHUNK):
-            # Assignment casts with ml_dtypes' float32 -> bfloat16 conversion: nearest even.
-            out[box] = fill_region(request.dist, out.shape, box, request.seed, _F32)
-        return out
-    work = at_float32(np.empty(out.shape, _F32), inplace=True)
-    _require_finite(func, out.dtype, work)
-    np.copyto(out, work, casting="unsafe")
-    return out
-
-
-def _fill_swapped(func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> FloatArray:
-    """``func`` in place on ``data`` of the other byte order (in ``args``/``kwargs``): its
-    values for a native array (``func`` makes one for such data), written back swapped.
-
-    Nothing is written unless ``func`` succeeds; the native array is a temporary of the
-    full size.
-    """
-    kwargs = dict(kwargs, inplace=False)
-    data: FloatArray = args[0] if args else kwargs.pop("data")
-    prepare_output(func.__name__, data.view(data.dtype.newbyteorder("=")), True)  # writeable?
-    values = func(data, *args[1:], **kwargs)
-    np.copyto(data, values)  # a cast between byte orders: the same values
-    return data
-
-
-def _require_finite(func: Callable[..., Any], dtype: np.dtype[Any], values: Any) -> None:
-    """Raise a ValueError naming ``func`` if float32 ``values`` round to inf in ``dtype``."""
-    if not values.size:
-        return
-    reach = max(float(values.max()), -float(values.min()))  # no array-sized temporary
-    if not np.isfinite(np.asarray(reach, _F32).astype(dtype).astype(_F32)):
-        raise ValueError(
-            f"{func.__name__}: its float32 values reach {reach!r}, which overflows {dtype}; "
-            "use float32"
-        )
-
-
-def _boxes(shape: tuple[int, ...], limit: int) -> Iterator[tuple[Any, ...]]:
-    """Index tuples that cut ``shape`` into C-order boxes of at most ``limit`` elements."""
-    if not shape or math.prod(shape) <= limit:
-        yield ()
-        return
-    axis = next(a for a in range(len(shape)) if math.prod(shape[a + 1 :]) <= limit)
-    step = max(1, limit // math.prod(shape[axis + 1 :]))
-    for head in np.ndindex(*shape[:axis]):
-        for start in range(0, shape[axis], step):
-            yield (*head, slice(start, min(start + step, shape[axis])))

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..arguments import Finite, PositiveFinite, PositiveInt
 from ..contract import FloatArray, require_ndim
-from ..regions import accepts_bfloat16, elementwise
+from ..foreign import accepts_bfloat16
+from ..regions import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _fill_constant, _require_fits
 

@@ -12,7 +12,8 @@ from ..contract import FloatArray, require_ndim
 from ..engine import Normal, TruncatedNormal, Uniform, fill, resolve_seed
 from ..engine.distributions import overflows
 from ..engine.floats import round_up, work_dtype
-from ..regions import accepts_bfloat16, elementwise
+from ..foreign import accepts_bfloat16
+from ..regions import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _require_distribution, _skip_empty
 

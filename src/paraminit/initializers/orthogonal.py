@@ -11,7 +11,7 @@ from ..arguments import PositiveFinite, Seed
 from ..contract import FloatArray, require_ndim
 from ..engine import Normal, fill, resolve_seed
 from ..fans import Layout, layout_axes
-from ..regions import accepts_bfloat16
+from ..foreign import accepts_bfloat16
 from ..registry import register_initializer
 from ._base import _begin, _require_fits, _skip_empty
 

@@ -16,7 +16,8 @@ from ..arguments import ArgumentError, Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
 from ..engine import Distribution, Normal, TruncatedNormal, Uniform
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
-from ..regions import accepts_bfloat16, elementwise
+from ..foreign import accepts_bfloat16
+from ..regions import elementwise
 from ..registry import register_initializer
 from ._base import _begin, _random_fill, _skip_empty
 
