@@ -239,6 +239,7 @@ def test_any_config_text_ends_in_a_result_or_one_line_per_problem(
         ("PARAMINIT_PROGRESS_DELAY", "-1", "a finite number of seconds >= 0"),
         ("PARAMINIT_NUM_THREADS", "abc", "a positive int"),
         ("PARAMINIT_NUM_THREADS", "0", "a positive int"),
+        ("PARAMINIT_NATIVE", "abc", "must be 0 or 1"),
     ],
 )
 def test_a_bad_environment_variable_is_one_line_naming_it(

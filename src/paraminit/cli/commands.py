@@ -21,6 +21,7 @@ from ..build import BuildPlan, Model, build, plan
 from ..dask import DASK_EXTRA
 from ..diagnostics import diagnose
 from ..engine import get_num_threads
+from ..engine.native import native
 from ..introspect import describe_all, find, known_names
 from ..outputs import ParamCheck, VerifyReport, verify, write_params
 from ..outputs.formats import file_format
@@ -49,9 +50,10 @@ def _check_config(args: argparse.Namespace) -> Path:
     if not config.is_file():
         why = "it is a directory" if config.is_dir() else "no such file"
         raise UsageError(f"cannot read config {config}: {why}")
-    try:
+    try:  # PARAMINIT_NUM_THREADS and PARAMINIT_NATIVE: the environment's fault, not the config's
         get_num_threads()
-    except ValueError as err:  # PARAMINIT_NUM_THREADS: the environment's fault, not the config's
+        native()
+    except (ValueError, ImportError) as err:
         raise UsageError(str(err)) from None
     return config
 
