@@ -35,8 +35,8 @@
 #error "paraminit._native needs FLT_EVAL_METHOD == 0 and the compiler does not say"
 #endif
 
+#include "_philox.h" /* before the ziggurat, which draws Philox words inline */
 #include "_ziggurat.h"
-#include "_philox.h"
 
 /* ------------------------------------------------------------------ Python */
 
