@@ -140,17 +140,17 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
         if size:
             contiguous = out.flags.c_contiguous
             if contiguous:
-                flat = out if out.ndim == 1 else out.reshape(-1)
+                one = out if out.ndim == 1 else out.reshape(-1)
                 kernel = _small if _small is not _UNRESOLVED else small_kernel()
                 # One compiled call keys Philox and fills, where the distribution can.
-                if kernel is not None and dist.fill_small(kernel, seed, flat):
+                if kernel is not None and dist.fill_small(kernel, seed, one):
                     return out
             # STREAMS.philox_at(seed, 0), inlined: this path is per-call overhead.
             inner, philox, state, g, scratch = STREAMS.small
             inner["key"] = (seed & _MASK64, seed >> 64)
             philox.state = state  # type: ignore[assignment]
             if contiguous:
-                dist.fill_block(g, flat, scratch)
+                dist.fill_block(g, one, scratch)
             else:
                 buf = scratch.get("block", out.dtype, size)
                 dist.fill_block(g, buf, scratch)
