@@ -1,4 +1,5 @@
-/* paraminit._native: the ziggurat standard normal of engine/ziggurat.py in one pass.
+/* paraminit._native: the ziggurat standard normal of engine/ziggurat.py in one pass, and
+ * small arrays (engine/blocks.py) filled in one call from Philox keyed in C (_philox.h).
  *
  * The same candidates, the same exact slow path and the same spares as the numpy
  * path, step for step, so the values are bit-identical and the bit generator ends
@@ -560,7 +561,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "paraminit._native",
-    "The ziggurat normal of paraminit.engine.ziggurat, compiled: the same values, one pass, no GIL.", -1, methods,
+    "The ziggurat normal of paraminit.engine.ziggurat and the small-array fills of engine.blocks, compiled: the same values.", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__native(void)
