@@ -14,7 +14,7 @@ setup(
         Extension(
             "paraminit._native",
             ["src/paraminit/_native.c"],
-            depends=["src/paraminit/_ziggurat.h"],
+            depends=["src/paraminit/_ziggurat.h", "src/paraminit/_philox.h"],
             extra_compile_args=FLAGS,
             optional=True,
         )

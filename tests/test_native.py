@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 import paraminit
 from paraminit.engine import (
     BLOCK_SIZE,
+    SMALL_SIZE,
     Normal,
     TruncatedNormal,
     Uniform,
+    blocks,
     fill,
     floats,
     native,
@@ -108,6 +110,7 @@ def test_normal_fills_by_the_kernel_are_the_numpy_paths(
     fills = []
     for path in (kernel, None):
         monkeypatch.setattr(ziggurat, "_kernel", path)
+        monkeypatch.setattr(blocks, "_small", blocks._small if path else None)
         fills.append(fill(np.empty(size, dtype), dist, 2**70 + size).tobytes())
     assert fills[0] == fills[1]
 
@@ -295,6 +298,122 @@ def test_the_kernel_refuses_bad_arguments(kernel: ziggurat.Kernel) -> None:
         kernel(capsule, np.empty(8, np.float32), 4, 0)
 
 
+# ------------------------------------------------------------- small arrays
+
+
+@pytest.fixture(scope="module")
+def small(kernel: ziggurat.Kernel) -> Any:
+    module = blocks.small_kernel()
+    assert module is not None, "the kernel is built but does not fill small arrays"
+    return module
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(key=st.integers(0, 2**128 - 1))
+def test_the_small_paths_philox_is_numpys(small: Any, key: int) -> None:
+    # configure_small compares 4099 words (1025 counters) with numpy's Philox of this key.
+    probe = np.random.Philox(key=key)
+    assert small.configure_small(probe.capsule, (key & (2**64 - 1), key >> 64), ziggurat._FAIL)
+
+
+def test_a_philox_that_disagrees_is_not_used(small: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An SFC64 stands in for a numpy Philox whose words differ: the check refuses it, the
+    # small calls refuse to run, and fill() takes the numpy path with the same values.
+    assert not small.configure_small(np.random.SFC64(0).capsule, (0, 0), ziggurat._FAIL)
+    try:
+        with pytest.raises(RuntimeError, match="did not confirm Philox"):
+            small.uniform(5, np.empty(4, np.float32), 1.0, 0.0, True)
+        monkeypatch.setattr(blocks, "_small", blocks._UNRESOLVED)
+        monkeypatch.setattr(blocks, "_PROBE_KEY", (1, 2))
+        monkeypatch.setattr(np.random, "Philox", lambda key: np.random.SFC64(key))
+        assert blocks.small_kernel() is None
+    finally:
+        monkeypatch.undo()
+        blocks._small = blocks._UNRESOLVED
+        assert blocks.small_kernel() is small  # the real probe passes again
+
+
+_SMALL_DISTRIBUTIONS = [
+    Uniform(-0.3, 0.7),  # float32: the 24-bit path
+    Uniform(0.0, 1e-40),  # float32: scale 2**-24 is inexact, (k 2**-24) scale
+    Uniform(-1.0, 3.5),
+    Normal(0.0, 0.02),
+    Normal(-1.5, 0.37),
+    Normal(1e-60, 2.0),  # a mean that is 0 in float32 is still added (-0.0 becomes 0.0)
+    TruncatedNormal(0.0, 1.0, -2.0, 2.0),  # no compiled call: the numpy path
+]
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(
+    n=st.one_of(st.integers(1, 80), st.integers(1, SMALL_SIZE)),
+    seed=st.integers(0, 2**128 - 1),
+    dtype=st.sampled_from(["float16", "float32", "float64"]),
+    dist=st.sampled_from(_SMALL_DISTRIBUTIONS),
+    strided=st.booleans(),
+)
+def test_small_fills_by_one_compiled_call_are_the_numpy_paths(
+    small: Any, n: int, seed: int, dtype: str, dist: Any, strided: bool
+) -> None:
+    # Bit for bit, against the numpy path (re-keyed numpy Philox, numpy samplers);
+    # float16, clamped uniforms, truncated normals and strided outputs fall back.
+    fills = []
+    saved = blocks._small
+    for path in (small, None):
+        blocks._small = path
+        try:
+            out = np.empty((n, 2) if strided else n, dtype)
+            fill(out[:, 0] if strided else out, dist, seed)
+            fills.append((out[:, 0] if strided else out).tobytes())
+        finally:
+            blocks._small = saved
+    assert fills[0] == fills[1]
+
+
+@pytest.mark.parametrize("n", [3000, SMALL_SIZE])
+def test_small_normals_through_the_slow_path_and_the_tail(small: Any, n: int) -> None:
+    # Seeds chosen by what they draw: the tail (layer 0 beyond K[0]) and failing
+    # candidates that take spares, in both dtypes.
+    hits = 0
+    for seed in range(40):
+        for dtype in (np.float32, np.float64):
+            values = []
+            for path in (small, None):
+                saved, blocks._small = blocks._small, path
+                try:
+                    values.append(fill(np.empty(n, dtype), Normal(0.0, 1.0), seed))
+                finally:
+                    blocks._small = saved
+            assert values[0].tobytes() == values[1].tobytes()
+            hits += bool((np.abs(values[0]) > 3.6).any())
+    assert hits, "no tail value was drawn: the test seeds do not reach the tail"
+
+
+def test_the_small_calls_refuse_bad_arguments(small: Any) -> None:
+    with pytest.raises(TypeError, match="out must be a buffer of format 'fd'"):
+        small.uniform(1, np.empty(4, np.int32), 1.0, 0.0, True)
+    with pytest.raises(ValueError, match="holds 4097 values"):
+        small.uniform(1, np.empty(SMALL_SIZE + 1, np.float32), 1.0, 0.0, True)
+    with pytest.raises(ValueError, match="holds 4097 values"):
+        small.normal(1, np.empty(SMALL_SIZE + 1, np.float32), 1.0, 0.0, False, 4)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        small.normal(1.0, np.empty(4, np.float32), 1.0, 0.0, False, 4)
+    with pytest.raises(OverflowError):
+        small.uniform(2**128, np.empty(4, np.float32), 1.0, 0.0, True)
+    with pytest.raises(TypeError, match="takes 5 arguments, got 2"):
+        small.uniform(1, np.empty(4, np.float32))
+
+
+def test_fill_small_declines_what_it_cannot_fill() -> None:
+    # Nothing written and False: float16 (drawn in float32 and rounded), bfloat16-like
+    # foreign dtypes, and a truncated normal have no compiled small call.
+    out = np.full(4, 7.0, np.float16)
+    assert not Uniform(0.0, 1.0).fill_small(None, 1, out)
+    assert not Normal(0.0, 1.0).fill_small(None, 1, out)
+    assert not TruncatedNormal(0.0, 1.0, -2.0, 2.0).fill_small(None, 1, out)
+    assert (out == 7.0).all()
+
+
 # ------------------------------------------------------------- the switch
 
 
@@ -319,6 +438,8 @@ sys.path.insert(0, {tests!r})
 import _golden
 from paraminit.engine import ziggurat
 assert (ziggurat.native_kernel() is not None) == {native!r}, "kernel switch"
+from paraminit.engine import blocks
+assert (blocks.small_kernel() is not None) == {native!r}, "small-array switch"
 sys.exit(_golden.main(["--check"]))
 """
 

@@ -1,4 +1,5 @@
-/* paraminit._native: the ziggurat standard normal of engine/ziggurat.py in one pass.
+/* paraminit._native: the ziggurat standard normal of engine/ziggurat.py in one pass, and
+ * small arrays (engine/blocks.py) filled in one call from Philox keyed in C (_philox.h).
  *
  * The same candidates, the same exact slow path and the same spares as the numpy
  * path, step for step, so the values are bit-identical and the bit generator ends
@@ -20,6 +21,7 @@
 #include <Python.h>
 
 #include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,7 @@
 #error "paraminit._native needs FLT_EVAL_METHOD == 0 and the compiler does not say"
 #endif
 
+#include "_philox.h" /* before the ziggurat, which draws Philox words inline */
 #include "_ziggurat.h"
 
 /* ------------------------------------------------------------------ Python */
@@ -322,7 +325,232 @@ static PyObject *log_(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ small arrays */
+
+/* Set by configure_small: whether philox_next gives numpy's Philox words, and the
+ * ziggurat's expected failure rate (ziggurat._FAIL), which sizes a block's spares. */
+static struct {
+    int philox_ok;
+    double fail;
+} S;
+
+PyDoc_STRVAR(configure_small_doc,
+             "configure_small(capsule, key, fail) -> bool\n--\n\n"
+             "Compare this module's Philox with the numpy Philox of `capsule` (keyed by the 128-bit\n"
+             "`key`, counter 0, buffer empty; it is advanced) over 4099 words; keep the normal's\n"
+             "failure rate `fail`. Returns whether they agree: the small-array calls refuse to run\n"
+             "if not.");
+
+static PyObject *configure_small(PyObject *self, PyObject *args)
+{
+    PyObject *capsule;
+    unsigned long long key_lo, key_hi;
+    bitgen_t *bg;
+    Philox p;
+    int i, same = 1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O(KK)d:configure_small", &capsule, &key_lo, &key_hi, &S.fail)) {
+        return NULL;
+    }
+    bg = PyCapsule_GetPointer(capsule, "BitGenerator");
+    if (bg == NULL) {
+        return NULL;
+    }
+    philox_init(&p, (uint64_t)key_lo, (uint64_t)key_hi);
+    for (i = 0; i < 4099; i++) {
+        same &= philox_next(&p) == bg->next_raw(bg->state);
+    }
+    S.philox_ok = same;
+    return PyBool_FromLong(same);
+}
+
+static PyObject *sixty_four;
+
+/* The seed (an int in [0, 2**128)) as Philox's key, low word first. */
+static int seed_key(PyObject *seed, uint64_t *lo, uint64_t *hi)
+{
+    PyObject *high;
+    unsigned long long value;
+    if (!PyLong_Check(seed)) {
+        PyErr_SetString(PyExc_TypeError, "paraminit._native: seed must be an int");
+        return -1;
+    }
+    *lo = (uint64_t)PyLong_AsUnsignedLongLongMask(seed);
+    if (*lo == (uint64_t)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    high = PyNumber_Rshift(seed, sixty_four);
+    if (high == NULL) {
+        return -1;
+    }
+    value = PyLong_AsUnsignedLongLong(high); /* raises for a negative seed or one >= 2**128 */
+    Py_DECREF(high);
+    if (value == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    *hi = (uint64_t)value;
+    return 0;
+}
+
+static int check_small(const char *name, Py_ssize_t nargs, Py_ssize_t expected)
+{
+    if (nargs != expected) {
+        PyErr_Format(PyExc_TypeError, "paraminit._native.%s takes %zd arguments, got %zd", name, expected, nargs);
+        return -1;
+    }
+    if (!S.philox_ok) {
+        PyErr_Format(PyExc_RuntimeError, "paraminit._native.%s: configure_small() did not confirm Philox", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* At most this many values (streams.SMALL_SIZE); a normal block's spares fit in the rest. */
+#define SMALL_MAX 4096
+#define SMALL_TOTAL (SMALL_MAX + 256)
+
+PyDoc_STRVAR(uniform_doc,
+             "uniform(seed, out, scale, lo, unit)\n--\n\n"
+             "Uniform.fill_block into float32 or float64 `out` (at most 4096 values) from Philox\n"
+             "keyed by `seed` at counter 0: float32 k = w32 >> 8 of each word's halves, low first,\n"
+             "fl(fl(k [* 2**-24 if unit]) * scale) + lo; float64 fl(fl((w >> 11) 2**-53) * scale) + lo.\n"
+             "Each step one rounded operation of out's dtype, as numpy's.");
+
+static PyObject *uniform(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer out;
+    Philox p;
+    uint64_t key_lo, key_hi;
+    double scale, lo;
+    int unit;
+    Py_ssize_t i, n;
+    (void)self;
+    if (check_small("uniform", nargs, 5) || seed_key(args[0], &key_lo, &key_hi)) {
+        return NULL;
+    }
+    scale = PyFloat_AsDouble(args[2]);
+    lo = PyFloat_AsDouble(args[3]);
+    unit = PyObject_IsTrue(args[4]);
+    if (((scale == -1.0 || lo == -1.0) && PyErr_Occurred()) || unit < 0 ||
+        get_buffer(args[1], &out, "fd", 1, "out")) {
+        return NULL;
+    }
+    n = out.len / out.itemsize;
+    if (n > SMALL_MAX) {
+        PyBuffer_Release(&out);
+        PyErr_Format(PyExc_ValueError, "paraminit._native.uniform: out holds %zd values, more than %d", n,
+                     SMALL_MAX);
+        return NULL;
+    }
+    philox_init(&p, key_lo, key_hi);
+    if (out.itemsize == 4) {
+        float *dest = out.buf, s = (float)scale, l = (float)lo; /* exact: float32 numbers */
+        for (i = 0; i < n; i += 2) {
+            uint64_t w = philox_next(&p);
+            float a = (float)((uint32_t)w >> 8), b = (float)((uint32_t)(w >> 32) >> 8);
+            if (unit) {
+                a = a * (1.0f / 16777216.0f);
+                b = b * (1.0f / 16777216.0f);
+            }
+            dest[i] = a * s + l; /* two roundings: built without FMA contraction */
+            if (i + 1 < n) {
+                dest[i + 1] = b * s + l;
+            }
+        }
+    }
+    else {
+        double *dest = out.buf;
+        for (i = 0; i < n; i++) {
+            double u = (double)(philox_next(&p) >> 11) * TWO_M53;
+            dest[i] = u * scale + lo;
+        }
+    }
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(normal_doc,
+             "normal(seed, out, std, mean, add_mean, tries)\n--\n\n"
+             "Normal.fill_block into float32 or float64 `out` (at most 4096 values) from Philox\n"
+             "keyed by `seed` at counter 0: the ziggurat's standard normals z (standard_normal's\n"
+             "block, its spares included), then fl(z std), + mean if add_mean, in out's dtype.");
+
+static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer out;
+    Philox p;
+    bitgen_t bg = {NULL, NULL, NULL, NULL, philox_raw};
+    uint64_t key_lo, key_hi;
+    double std, mean, expected, z[SMALL_TOTAL];
+    int add_mean, tries, status;
+    Py_ssize_t i, n;
+    Draw d;
+    (void)self;
+    if (check_small("normal", nargs, 6) || check_ready("normal") || seed_key(args[0], &key_lo, &key_hi)) {
+        return NULL;
+    }
+    std = PyFloat_AsDouble(args[2]);
+    mean = PyFloat_AsDouble(args[3]);
+    add_mean = PyObject_IsTrue(args[4]);
+    tries = (int)PyLong_AsLong(args[5]);
+    if (((std == -1.0 || mean == -1.0 || tries == -1) && PyErr_Occurred()) || add_mean < 0 ||
+        get_buffer(args[1], &out, "fd", 1, "out")) {
+        return NULL;
+    }
+    n = out.len / out.itemsize;
+    if (n > SMALL_MAX || tries < 1) {
+        PyBuffer_Release(&out);
+        PyErr_Format(PyExc_ValueError, "paraminit._native.normal: out holds %zd values (at most %d), tries=%d (>= 1)",
+                     n, SMALL_MAX, tries);
+        return NULL;
+    }
+    philox_init(&p, key_lo, key_hi);
+    bg.state = &p;
+    /* ziggurat.standard_normal's candidates: n + int(expected + 4 sqrt(expected)) + 16. */
+    expected = (double)n * S.fail;
+    d.bg = &bg;
+    d.out = z;
+    d.n = n;
+    d.total = n + (Py_ssize_t)(expected + 4.0 * sqrt(expected)) + 16;
+    d.is32 = out.itemsize == 4;
+    d.tries = tries;
+    if (d.total > SMALL_TOTAL) {
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "paraminit._native.normal: the failure rate leaves too many spares");
+        return NULL;
+    }
+    status = draw(&d);
+    if (status) {
+        PyBuffer_Release(&out);
+        return PyErr_NoMemory();
+    }
+    if (d.is32) {
+        const float *zs = (const float *)z;
+        float *dest = out.buf, s = (float)std, m = (float)mean;
+        for (i = 0; i < n; i++) {
+            dest[i] = zs[i] * s;
+            if (add_mean) {
+                dest[i] = dest[i] + m;
+            }
+        }
+    }
+    else {
+        double *dest = out.buf;
+        for (i = 0; i < n; i++) {
+            dest[i] = z[i] * std;
+            if (add_mean) {
+                dest[i] = dest[i] + mean;
+            }
+        }
+    }
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"configure_small", configure_small, METH_VARARGS, configure_small_doc},
+    {"uniform", (PyCFunction)(void (*)(void))uniform, METH_FASTCALL, uniform_doc},
+    {"normal", (PyCFunction)(void (*)(void))normal, METH_FASTCALL, normal_doc},
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
     {"to_float16", to_float16, METH_VARARGS, to_float16_doc},
@@ -333,10 +561,14 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "paraminit._native",
-    "The ziggurat normal of paraminit.engine.ziggurat, compiled: the same values, one pass, no GIL.", -1, methods,
+    "The ziggurat normal of paraminit.engine.ziggurat and the small-array fills of engine.blocks, compiled: the same values.", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__native(void)
 {
+    sixty_four = PyLong_FromLong(64);
+    if (sixty_four == NULL) {
+        return NULL;
+    }
     return PyModule_Create(&module);
 }

@@ -143,6 +143,12 @@ static void raw_words(bitgen_t *bg, uint64_t *words, Py_ssize_t count)
         inline_sfc64((uint64_t *)bg->state, words, count);
         return;
     }
+    if (bg->next_raw == philox_raw) { /* the small-array path's own Philox (_philox.h) */
+        for (i = 0; i < count; i++) {
+            words[i] = philox_next((Philox *)bg->state);
+        }
+        return;
+    }
     for (i = 0; i < count; i++) {
         words[i] = raw(bg);
     }

@@ -20,12 +20,14 @@ learn what an initializer asks for). A plain ``ndarray`` pays one type check.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..contract import FloatArray
+from . import native, ziggurat
 from .distributions import Distribution
 from .streams import BLOCK_SIZE, SMALL_SIZE, STREAMS
 from .threads import run_parallel, threads_for
@@ -34,6 +36,29 @@ __all__ = ["fill", "fill_region", "normalize_region"]
 
 _MASK64 = (1 << 64) - 1
 _PLAIN = np.ndarray  # one global lookup in fill() instead of two
+
+
+_UNRESOLVED: Any = object()
+_small: Any = _UNRESOLVED  # the compiled small-array calls, None, or not decided yet
+_small_lock = threading.Lock()
+# The key on which configure_small compares its Philox with numpy's: both words set.
+_PROBE_KEY = (0x0123456789ABCDEF, 0xFEDCBA9876543210)
+
+
+def small_kernel() -> Any:
+    """``paraminit._native`` if it fills small arrays (its ``uniform`` and ``normal``), else
+    ``None``: the kernel is used (:func:`.ziggurat.native_kernel`) and its Philox gives numpy's
+    Philox words, checked once here; if they ever disagree the numpy path fills them."""
+    global _small
+    with _small_lock:
+        if _small is _UNRESOLVED:
+            module = native.native() if ziggurat.native_kernel() is not None else None
+            if module is not None:
+                probe = np.random.Philox(key=_PROBE_KEY[0] | _PROBE_KEY[1] << 64)
+                if not module.configure_small(probe.capsule, _PROBE_KEY, ziggurat._FAIL):
+                    module = None
+            _small = module
+    return _small
 
 
 def _block_length(size: int, block: int) -> int:
@@ -113,12 +138,19 @@ def fill(out: FloatArray, dist: Distribution, seed: int) -> FloatArray:
     size = out.size
     if size <= SMALL_SIZE:
         if size:
+            contiguous = out.flags.c_contiguous
+            if contiguous:
+                one = out if out.ndim == 1 else out.reshape(-1)
+                kernel = _small if _small is not _UNRESOLVED else small_kernel()
+                # One compiled call keys Philox and fills, where the distribution can.
+                if kernel is not None and dist.fill_small(kernel, seed, one):
+                    return out
             # STREAMS.philox_at(seed, 0), inlined: this path is per-call overhead.
             inner, philox, state, g, scratch = STREAMS.small
             inner["key"] = (seed & _MASK64, seed >> 64)
             philox.state = state  # type: ignore[assignment]
-            if out.flags.c_contiguous:
-                dist.fill_block(g, out if out.ndim == 1 else out.reshape(-1), scratch)
+            if contiguous:
+                dist.fill_block(g, one, scratch)
             else:
                 buf = scratch.get("block", out.dtype, size)
                 dist.fill_block(g, buf, scratch)

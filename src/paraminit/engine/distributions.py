@@ -30,7 +30,7 @@ from .floats import (
 )
 from .portable import LITTLE, U32, uniform_from_raw, words32
 from .streams import Scratch
-from .ziggurat import standard_normal
+from .ziggurat import _TAIL_TRIES, standard_normal
 
 __all__ = [
     "NORMAL_REACH",
@@ -150,6 +150,12 @@ class Distribution:
     def fill_bulk(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         self.fill_block(g, target, scratch)
 
+    def fill_small(self, kernel: Any, seed: int, target: FloatArray) -> bool:
+        """Fill the 1-D C-contiguous ``target`` of a small array (one block) by one call of the
+        compiled ``kernel`` (:func:`.blocks.small_kernel`) from Philox keyed by ``seed``, the
+        values :meth:`fill_block` gives; ``False`` (nothing written) where it has no such call."""
+        return False
+
     def moments(self) -> Moments:
         raise NotImplementedError  # pragma: no cover
 
@@ -218,6 +224,10 @@ def store(buf: FloatArray, target: FloatArray, scratch: Scratch) -> None:
 
 _UNIFORM_PARAMS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 _NORMAL_PARAMS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+# The compiled small-array call's arguments after (seed, target), per (parameters,
+# dtype): Python floats, or None where that call does not apply (float16, clamps).
+_UNIFORM_SMALL: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+_NORMAL_SMALL: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
 
 
 class Uniform(Distribution):
@@ -344,6 +354,29 @@ class Uniform(Distribution):
         if buf is not target or clamp_hi is not None or clamp_lo is not None:
             self._finish(buf, target, clamp_lo, clamp_hi, scratch)
 
+    def fill_small(self, kernel: Any, seed: int, target: FloatArray) -> bool:
+        """:meth:`fill_block`'s formulas in C, where the work dtype is the array's and no
+        clamp is needed: ``k scale24`` (float32 24-bit path), ``(k 2**-24) scale``, or
+        ``((w >> 11) 2**-53) scale``, then ``+ lo``, each one rounded step of the dtype."""
+        key = (self.lo, self.hi, target.dtype)
+        try:
+            args = _UNIFORM_SMALL[key]
+        except KeyError:
+            args = self._small_args(target.dtype)
+            remember(_UNIFORM_SMALL, key, args)
+        if args is None:
+            return False
+        kernel.uniform(seed, target, *args)
+        return True
+
+    def _small_args(self, dtype: np.dtype[Any]) -> tuple[Any, ...] | None:
+        work, scale, lo, clamp_lo, clamp_hi, scale24 = self._cached(dtype)
+        if work is not dtype or clamp_lo is not None or clamp_hi is not None:
+            return None
+        if scale24 is not None:
+            return (float(scale24), float(lo), False)
+        return (float(scale), float(lo), True)
+
     @staticmethod
     def _finish(
         buf: FloatArray, target: FloatArray, clamp_lo: Any, clamp_hi: Any, scratch: Scratch
@@ -411,6 +444,22 @@ class Normal(Distribution):
             )
             remember(_NORMAL_PARAMS, key, params)
         return params
+
+    def fill_small(self, kernel: Any, seed: int, target: FloatArray) -> bool:
+        """:meth:`fill_block` in C where the work dtype is the array's (float32, float64)."""
+        key = (self.mean, self.std, target.dtype)
+        try:
+            args = _NORMAL_SMALL[key]
+        except KeyError:
+            work, std, mean = self._cached(target.dtype)
+            args = None
+            if work is target.dtype:
+                args = (float(std), float(mean), self.mean != 0.0, _TAIL_TRIES)
+            remember(_NORMAL_SMALL, key, args)
+        if args is None:
+            return False
+        kernel.normal(seed, target, *args)
+        return True
 
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         work, std, mean = self._cached(target.dtype)  # NormalParams' fields

@@ -6,7 +6,8 @@ elements; block ``k`` draws from a stream keyed by ``(seed, k)`` alone:
 * Small arrays (``N <= SMALL_SIZE``) are one block drawn straight from
   Philox-4x64 keyed by the 128-bit seed at counter ``(0, 0, 0, 0)``, with
   numpy's own samplers. Re-keying Philox costs ~0.6 µs, so a call on a (64,)
-  array pays no bit-generator construction.
+  array pays no bit-generator construction; with the compiled kernel
+  (:func:`.blocks.small_kernel`) the same Philox words are drawn in C.
 * Larger arrays draw block ``k`` from SFC64 whose 256-bit state is the Philox
   output for key ``seed`` at counter ``(0, 0, k, 1)``: Philox is the keyed,
   counter-based hash of (seed, block); SFC64, ~1.9x faster than Philox per
