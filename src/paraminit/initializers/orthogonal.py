@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
@@ -33,8 +34,57 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
     result). Without scipy, ``numpy.linalg.qr`` does the same factorization with
     copies of it (about five matrices in all).
     """
-    tall_shape = (rows, cols) if rows >= cols else (cols, rows)
     lapack = _lapack()
+    serial = _openblas_serial_setters() if rows * cols < _SERIAL_BELOW else []
+    previous = [set_threads(1) for set_threads in serial]
+    try:
+        q = _haar_q(rows, cols, seed, lapack)
+    finally:
+        for set_threads, count in zip(serial, previous, strict=True):
+            set_threads(count)
+    return q if rows >= cols else q.T
+
+
+# Elements below which the QR runs on one OpenBLAS thread. On 2 cores shared with other
+# jobs OpenBLAS's threads wait on each other at every panel of the blocked QR: 1000x100
+# took 26.7 ms on two threads, 3.3 ms on one; 316x316 12.8 and 3.9; 700x700 50.7 and
+# 28.1; from 1000x1000 two threads pay (49 against 72 ms; docs/benchmarks.md).
+_SERIAL_BELOW = 1_000_000
+_SERIAL_SETTERS: list[Any] | None = None
+
+
+def _openblas_serial_setters() -> list[Any]:
+    """``openblas_set_num_threads_local`` of each OpenBLAS loaded (numpy's, scipy's).
+
+    Thread-local (OpenBLAS >= 0.3.27): it changes only the calling thread's count, so
+    another thread's BLAS work keeps its own. Empty where there is none (another BLAS,
+    an older OpenBLAS, no ``/proc``): the QR then runs as configured.
+    """
+    global _SERIAL_SETTERS
+    if _SERIAL_SETTERS is None:
+        setters = []
+        try:
+            with open("/proc/self/maps") as maps:
+                fields = [line.split(maxsplit=5) for line in maps if "openblas" in line]
+        except OSError:  # pragma: no cover - not Linux
+            fields = []
+        for path in sorted({parts[5].strip() for parts in fields if len(parts) == 6}):
+            try:
+                function = ctypes.CDLL(path).openblas_set_num_threads_local
+            except (AttributeError, OSError):  # pragma: no cover - an older OpenBLAS
+                continue
+            function.restype = ctypes.c_int
+            function.argtypes = (ctypes.c_int,)
+            setters.append(function)
+        _SERIAL_SETTERS = setters
+    return _SERIAL_SETTERS
+
+
+def _haar_q(
+    rows: int, cols: int, seed: int, lapack: tuple[Any, Any] | None
+) -> npt.NDArray[np.float64]:
+    """The tall ``Q`` of :func:`haar_orthogonal` (its transpose when ``rows < cols``)."""
+    tall_shape = (rows, cols) if rows >= cols else (cols, rows)
     if lapack is None:
         gaussian = fill(np.empty((rows, cols), np.float64), Normal(0.0, 1.0), seed)
         tall = gaussian if rows >= cols else gaussian.T
@@ -58,7 +108,7 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
     signs = np.sign(diagonal)
     signs[signs == 0] = 1.0
     q *= signs
-    return q if rows >= cols else q.T
+    return q
 
 
 def _lapack() -> tuple[Any, Any] | None:
