@@ -156,3 +156,24 @@ def test_the_openblas_thread_setters_are_found_where_openblas_is_loaded() -> Non
     for set_threads in orthogonal._openblas_serial_setters():
         previous = set_threads(1)
         assert set_threads(previous) == 1
+
+
+def test_overlapping_small_qrs_restore_the_count_the_first_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # OpenBLAS's pthreads builds share the count between threads: the second QR must
+    # not save the first's 1 and restore it last.
+    import paraminit.initializers.orthogonal as orthogonal
+
+    current = [3]
+
+    def set_threads(n: int) -> int:
+        previous, current[0] = current[0], n
+        return previous
+
+    monkeypatch.setattr(orthogonal, "_SERIAL_SETTERS", [set_threads])
+    with orthogonal._one_openblas_thread():
+        with orthogonal._one_openblas_thread():
+            assert current == [1]
+        assert current == [1]
+    assert current == [3]

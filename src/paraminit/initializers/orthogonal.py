@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,13 +38,11 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
     copies of it (about five matrices in all).
     """
     lapack = _lapack()
-    serial = _openblas_serial_setters() if rows * cols < _SERIAL_BELOW else []
-    previous = [set_threads(1) for set_threads in serial]
-    try:
+    if rows * cols < _SERIAL_BELOW:
+        with _one_openblas_thread():
+            q = _haar_q(rows, cols, seed, lapack)
+    else:
         q = _haar_q(rows, cols, seed, lapack)
-    finally:
-        for set_threads, count in zip(serial, previous, strict=True):
-            set_threads(count)
     return q if rows >= cols else q.T
 
 
@@ -51,14 +52,38 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
 # 28.1; from 1000x1000 two threads pay (49 against 72 ms; docs/benchmarks.md).
 _SERIAL_BELOW = 1_000_000
 _SERIAL_SETTERS: list[Any] | None = None
+# OpenBLAS's pthreads builds make the "local" count the process's (measured: another
+# thread reads 1 after it), so concurrent QRs share one change: the first sets one
+# thread, the last restores the counts the first found.
+_SERIAL_LOCK = threading.Lock()
+_serial_users = 0
+_serial_saved: list[int] = []
+
+
+@contextlib.contextmanager
+def _one_openblas_thread() -> Iterator[None]:
+    """Run the block with every loaded OpenBLAS on one thread, then restore its count."""
+    global _serial_users, _serial_saved
+    setters = _openblas_serial_setters()
+    with _SERIAL_LOCK:
+        if _serial_users == 0:
+            _serial_saved = [set_threads(1) for set_threads in setters]
+        _serial_users += 1
+    try:
+        yield
+    finally:
+        with _SERIAL_LOCK:
+            _serial_users -= 1
+            if _serial_users == 0:
+                for set_threads, count in zip(setters, _serial_saved, strict=True):
+                    set_threads(count)
 
 
 def _openblas_serial_setters() -> list[Any]:
     """``openblas_set_num_threads_local`` of each OpenBLAS loaded (numpy's, scipy's).
 
-    Thread-local (OpenBLAS >= 0.3.27): it changes only the calling thread's count, so
-    another thread's BLAS work keeps its own. Empty where there is none (another BLAS,
-    an older OpenBLAS, no ``/proc``): the QR then runs as configured.
+    OpenBLAS >= 0.3.27; it returns the count it replaces. Empty where there is none
+    (another BLAS, an older OpenBLAS, no ``/proc``): the QR then runs as configured.
     """
     global _SERIAL_SETTERS
     if _SERIAL_SETTERS is None:
