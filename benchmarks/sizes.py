@@ -135,7 +135,10 @@ def sizes_table(max_exp: int, quick: bool) -> list[str]:
                 if too_big or other_dtype:
                     cells.append("")
                     continue
-                repeat = 3 if name == "orthogonal" or exp >= 7 else (7 if quick else 15)
+                # Three calls only where one takes long: at 1e7 a constant fill takes ~1 ms
+                # and a median of three swung 0.6-1.5x from run to run on the shared cores.
+                slow = exp >= 8 or (name == "orthogonal" and exp >= 6)
+                repeat = 3 if slow else (9 if quick else 15)
                 number = max(1, 10 ** max(0, 4 - exp)) if name != "orthogonal" else 1
                 cells.append(f"{ratio(ours, theirs, exp, dtype, repeat, number):.2f}")
             if any(cells):

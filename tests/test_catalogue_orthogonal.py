@@ -125,3 +125,55 @@ def test_orthogonal_needs_no_more_than_twice_the_result_with_scipy() -> None:
     # a block of the engine's scratch (the matrix is filled in Fortran order).
     block = paraminit.engine.BLOCK_SIZE * 8
     assert peak <= 2 * out.nbytes + 64 * 512 * 8 + block + (1 << 16)
+
+
+def test_a_small_qr_runs_on_one_openblas_thread_and_restores_the_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import paraminit.initializers.orthogonal as orthogonal
+
+    counts: list[int] = []
+    current = [3]
+
+    def set_threads(n: int) -> int:
+        counts.append(n)
+        previous, current[0] = current[0], n
+        return previous
+
+    monkeypatch.setattr(orthogonal, "_SERIAL_SETTERS", [set_threads])
+    paraminit.orthogonal_init(np.empty((40, 30)), seed=0)
+    assert counts == [1, 3] and current == [3]
+    counts.clear()
+    monkeypatch.setattr(orthogonal, "_SERIAL_BELOW", 40 * 30)
+    paraminit.orthogonal_init(np.empty((40, 30)), seed=0)  # not below: OpenBLAS as set
+    assert counts == []
+
+
+def test_the_openblas_thread_setters_are_found_where_openblas_is_loaded() -> None:
+    import paraminit.initializers.orthogonal as orthogonal
+
+    paraminit.orthogonal_init(np.empty((4, 4)), seed=0)
+    for set_threads in orthogonal._openblas_serial_setters():
+        previous = set_threads(1)
+        assert set_threads(previous) == 1
+
+
+def test_overlapping_small_qrs_restore_the_count_the_first_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # OpenBLAS's pthreads builds share the count between threads: the second QR must
+    # not save the first's 1 and restore it last.
+    import paraminit.initializers.orthogonal as orthogonal
+
+    current = [3]
+
+    def set_threads(n: int) -> int:
+        previous, current[0] = current[0], n
+        return previous
+
+    monkeypatch.setattr(orthogonal, "_SERIAL_SETTERS", [set_threads])
+    with orthogonal._one_openblas_thread():
+        with orthogonal._one_openblas_thread():
+            assert current == [1]
+        assert current == [1]
+    assert current == [3]

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from ..arguments import ArgumentError, Finite, PositiveFinite, PositiveInt, Seed
 from ..contract import FloatArray
 from ..engine import Distribution, Normal, TruncatedNormal, Uniform
+from ..engine.distributions import remember
 from ..fans import Layout, Nonlinearity, calculate_gain, compute_fans, layout_axes
 from ..foreign import accepts_bfloat16
 from ..regions import elementwise
@@ -87,19 +88,32 @@ def _variance_scaling(
     ``cause`` is the ``(argument, value)`` that ``scale`` comes from, blamed when the
     variance or its distribution cannot fill ``out`` (``None``: ``scale`` is fixed).
     """
-    fan_in, fan_out = compute_fans(
-        out.shape, in_axis=axes[0], out_axis=axes[1], func_name=func.__name__
-    )
-    if _skip_empty(func, out, seed):
+    key = (out.shape, axes, scale, mode, distribution)
+    dist = _SCALED.get(key)
+    if dist is None:
+        fan_in, fan_out = compute_fans(
+            out.shape, in_axis=axes[0], out_axis=axes[1], func_name=func.__name__
+        )
+        if _skip_empty(func, out, seed):
+            return out
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        variance = scale / fan
+        if cause is not None and not 0 < variance < math.inf:
+            field, given = cause
+            words = "underflows to 0" if variance == 0 else "overflows float64"
+            raise ArgumentError(func.__name__, field, given, f"gives a variance that {words}")
+        dist = distribution_for_variance(variance, distribution)
+        remember(_SCALED, key, dist)
+    elif _skip_empty(func, out, seed):
         return out
-    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-    variance = scale / fan
-    if cause is not None and not 0 < variance < math.inf:
-        field, given = cause
-        words = "underflows to 0" if variance == 0 else "overflows float64"
-        raise ArgumentError(func.__name__, field, given, f"gives a variance that {words}")
-    dist = distribution_for_variance(variance, distribution)
     return _random_fill(func, out, dist, seed, cause)
+
+
+# The distribution of each (shape, axes, scale, mode, distribution) that passed the checks
+# above: a distribution is a value, so one per key is sound, and a model's layers repeat a
+# few shapes. On a 10x10 array the fans, the variance and the distribution were 1.4 of the
+# 5.3 µs of xavier_uniform_init (docs/benchmarks.md).
+_SCALED: dict[tuple[Any, ...], Distribution] = {}
 
 
 def _square(gain: float) -> float:
