@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -39,21 +38,21 @@ def haar_orthogonal(rows: int, cols: int, seed: int) -> npt.NDArray[np.float64]:
     """
     lapack = _lapack()
     if rows * cols < _SERIAL_BELOW:
-        with _one_openblas_thread():
+        with _one_blas_thread():
             q = _haar_q(rows, cols, seed, lapack)
     else:
         q = _haar_q(rows, cols, seed, lapack)
     return q if rows >= cols else q.T
 
 
-# Elements below which the QR runs on one OpenBLAS thread. On 2 cores shared with other
+# Elements below which the QR runs on one BLAS thread. On 2 cores shared with other
 # jobs OpenBLAS's threads wait on each other at every panel of the blocked QR: 1000x100
 # took 26.7 ms on two threads, 3.3 ms on one; 316x316 12.8 and 3.9; 700x700 50.7 and
 # 28.1; from 1000x1000 two threads pay (49 against 72 ms; docs/benchmarks.md).
 _SERIAL_BELOW = 1_000_000
 _SERIAL_SETTERS: list[Any] | None = None
-# OpenBLAS's pthreads builds make the "local" count the process's (measured: another
-# thread reads 1 after it), so concurrent QRs share one change: the first sets one
+# A BLAS's thread count is the process's (OpenBLAS's pthreads builds: another thread
+# reads 1 after it), so concurrent QRs share one change: the first sets one
 # thread, the last restores the counts the first found.
 _SERIAL_LOCK = threading.Lock()
 _serial_users = 0
@@ -61,10 +60,10 @@ _serial_saved: list[int] = []
 
 
 @contextlib.contextmanager
-def _one_openblas_thread() -> Iterator[None]:
-    """Run the block with every loaded OpenBLAS on one thread, then restore its count."""
+def _one_blas_thread() -> Iterator[None]:
+    """Run the block with every loaded BLAS on one thread, then restore its count."""
     global _serial_users, _serial_saved
-    setters = _openblas_serial_setters()
+    setters = _blas_serial_setters()
     with _SERIAL_LOCK:
         if _serial_users == 0:
             _serial_saved = [set_threads(1) for set_threads in setters]
@@ -79,30 +78,31 @@ def _one_openblas_thread() -> Iterator[None]:
                     set_threads(count)
 
 
-def _openblas_serial_setters() -> list[Any]:
-    """``openblas_set_num_threads_local`` of each OpenBLAS loaded (numpy's, scipy's).
+def _blas_serial_setters() -> list[Any]:
+    """A setter per BLAS loaded (numpy's, scipy's), by threadpoolctl (extra ``lapack``):
+    ``set_threads(n)`` sets that library's thread count and returns the one it replaced.
 
-    OpenBLAS >= 0.3.27; it returns the count it replaces. Empty where there is none
-    (another BLAS, an older OpenBLAS, no ``/proc``): the QR then runs as configured.
+    Empty without threadpoolctl: the QR then runs as the BLAS is configured.
     """
     global _SERIAL_SETTERS
     if _SERIAL_SETTERS is None:
-        setters = []
         try:
-            with open("/proc/self/maps") as maps:
-                fields = [line.split(maxsplit=5) for line in maps if "openblas" in line]
-        except OSError:  # pragma: no cover - not Linux
-            fields = []
-        for path in sorted({parts[5].strip() for parts in fields if len(parts) == 6}):
-            try:
-                function = ctypes.CDLL(path).openblas_set_num_threads_local
-            except (AttributeError, OSError):  # pragma: no cover - an older OpenBLAS
-                continue
-            function.restype = ctypes.c_int
-            function.argtypes = (ctypes.c_int,)
-            setters.append(function)
-        _SERIAL_SETTERS = setters
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _SERIAL_SETTERS = []
+        else:
+            blas = ThreadpoolController().select(user_api="blas")
+            _SERIAL_SETTERS = [_setter(library) for library in blas.lib_controllers]
     return _SERIAL_SETTERS
+
+
+def _setter(library: Any) -> Any:
+    def set_threads(count: int) -> int:
+        previous: int = library.num_threads
+        library.set_num_threads(count)
+        return previous
+
+    return set_threads
 
 
 def _haar_q(
