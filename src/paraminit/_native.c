@@ -547,10 +547,272 @@ static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ truncated normal */
+
+/* TruncatedNormal._fill_by_normal (engine/truncated.py) on a bit generator: n + spares
+ * standard normals (one ziggurat block), each of the first n outside [z_lo, z_hi]
+ * replaced by the next spare inside, in order (a shortfall draws 2 (count - good) + 64
+ * more, by standard_normal's block, until enough), then fl(z std), + mean if add_mean,
+ * in out's dtype. z holds at least `capacity` values of out's dtype. Returns -1 when
+ * out of memory, -2 when z is too small (nothing drawn then). */
+typedef struct {
+    double z_lo, z_hi, std, mean, accept, sigmas, fail;
+    int add_mean, tries;
+} Truncation;
+
+/* ziggurat.standard_normal's candidates for n values at failure rate `fail`. */
+static Py_ssize_t zig_total(Py_ssize_t n, double fail)
+{
+    double expected = (double)n * fail;
+    return n + (Py_ssize_t)(expected + 4.0 * sqrt(expected)) + 16;
+}
+
+static Py_ssize_t truncated_spares(Py_ssize_t n, const Truncation *t)
+{
+    double rejected = (double)n * (1.0 - t->accept);
+    double spares = (rejected + t->sigmas * sqrt(rejected * t->accept)) / t->accept;
+    return (spares > 0.0 ? (Py_ssize_t)spares : 0) + 16;
+}
+
+#define OUTSIDE(v, t) ((v) < (t)->z_lo || (v) > (t)->z_hi)
+
+static int truncated_fill(bitgen_t *bg, void *out, int is32, Py_ssize_t n, void *z, Py_ssize_t capacity,
+                          const Truncation *t)
+{
+    Py_ssize_t spares = truncated_spares(n, t), i, count = 0, good = 0, next;
+    double *more_values = NULL;
+    void *extra = NULL;
+    Draw d;
+    int status = -1;
+    d.bg = bg;
+    d.out = z;
+    d.n = n + spares;
+    d.total = zig_total(d.n, t->fail);
+    d.is32 = is32;
+    d.tries = t->tries;
+    if (d.total > capacity) {
+        return -2;
+    }
+    if (draw(&d)) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        double v = get(&d, z, i);
+        count += OUTSIDE(v, t);
+    }
+    if (count) {
+        for (i = n; i < n + spares; i++) {
+            double v = get(&d, z, i);
+            good += !OUTSIDE(v, t);
+        }
+        next = n;
+        if (good < count) { /* a shortfall (rare): the good spares, then more draws' good values */
+            Py_ssize_t have = 0;
+            more_values = malloc((size_t)count * sizeof *more_values);
+            if (more_values == NULL) {
+                goto done;
+            }
+            for (i = n; i < n + spares; i++) {
+                double v = get(&d, z, i);
+                if (!OUTSIDE(v, t)) {
+                    more_values[have++] = v;
+                }
+            }
+            while (have < count) {
+                Draw m = d;
+                Py_ssize_t k, want = 2 * (count - have) + 64;
+                void *grown = realloc(extra, (size_t)zig_total(want, t->fail) * (is32 ? 4 : 8));
+                if (grown == NULL) {
+                    goto done;
+                }
+                extra = grown;
+                m.out = extra;
+                m.n = want;
+                m.total = zig_total(want, t->fail);
+                if (draw(&m)) {
+                    goto done;
+                }
+                for (k = 0; k < want && have < count; k++) {
+                    double v = get(&m, extra, k);
+                    if (!OUTSIDE(v, t)) {
+                        more_values[have++] = v;
+                    }
+                }
+            }
+            for (i = 0, next = 0; i < n; i++) {
+                if (OUTSIDE(get(&d, z, i), t)) {
+                    put(&d, z, i, more_values[next++]);
+                }
+            }
+        }
+        else {
+            for (i = 0; i < n; i++) {
+                if (OUTSIDE(get(&d, z, i), t)) {
+                    while (OUTSIDE(get(&d, z, next), t)) {
+                        next++;
+                    }
+                    put(&d, z, i, get(&d, z, next++));
+                }
+            }
+        }
+    }
+    if (is32) {
+        const float *zs = z;
+        float *dest = out, s = (float)t->std, m = (float)t->mean;
+        if (t->add_mean) {
+            for (i = 0; i < n; i++) {
+                float v = zs[i] * s;
+                dest[i] = v + m;
+            }
+        }
+        else {
+            for (i = 0; i < n; i++) {
+                dest[i] = zs[i] * s;
+            }
+        }
+    }
+    else {
+        const double *zs = z;
+        double *dest = out;
+        if (t->add_mean) {
+            for (i = 0; i < n; i++) {
+                double v = zs[i] * t->std;
+                dest[i] = v + t->mean;
+            }
+        }
+        else {
+            for (i = 0; i < n; i++) {
+                dest[i] = zs[i] * t->std;
+            }
+        }
+    }
+    status = 0;
+done:
+    free(more_values);
+    free(extra);
+    return status;
+}
+
+/* args[0:9]: z_lo, z_hi, std, mean, add_mean, accept, sigmas (truncated.SPARE_SIGMAS),
+ * fail (ziggurat._FAIL), tries (ziggurat._TAIL_TRIES). */
+static int get_truncation(PyObject *const *args, Truncation *t)
+{
+    t->z_lo = PyFloat_AsDouble(args[0]);
+    t->z_hi = PyFloat_AsDouble(args[1]);
+    t->std = PyFloat_AsDouble(args[2]);
+    t->mean = PyFloat_AsDouble(args[3]);
+    t->add_mean = PyObject_IsTrue(args[4]);
+    t->accept = PyFloat_AsDouble(args[5]);
+    t->sigmas = PyFloat_AsDouble(args[6]);
+    t->fail = PyFloat_AsDouble(args[7]);
+    t->tries = (int)PyLong_AsLong(args[8]);
+    if (PyErr_Occurred() || t->add_mean < 0) {
+        return -1;
+    }
+    if (!(t->accept > 0.0 && t->accept <= 1.0) || !(t->fail >= 0.0 && t->fail < 1.0) || t->tries < 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "paraminit._native: accept=%R must be in (0, 1], fail=%R in [0, 1) and tries=%R >= 1",
+                     args[5], args[7], args[8]);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *truncated_status(int status, const char *name)
+{
+    if (status == -2) {
+        PyErr_Format(PyExc_ValueError, "paraminit._native.%s: the scratch buffer is too small", name);
+        return NULL;
+    }
+    if (status) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(truncated_doc,
+             "truncated(capsule, out, z, z_lo, z_hi, std, mean, add_mean, accept, sigmas, fail, tries)\n--\n\n"
+             "TruncatedNormal's normal proposal into float32 or float64 `out` from the bit generator of\n"
+             "`capsule`: n + spares standard normals in scratch `z` (out's dtype), each value outside\n"
+             "[z_lo, z_hi] replaced by the next spare inside, then fl(z std), + mean if add_mean.");
+
+static PyObject *truncated(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer out, z;
+    Truncation t;
+    bitgen_t *bg;
+    int status;
+    (void)self;
+    if (nargs != 12) {
+        PyErr_Format(PyExc_TypeError, "paraminit._native.truncated takes 12 arguments, got %zd", nargs);
+        return NULL;
+    }
+    if (check_ready("truncated") || get_truncation(args + 3, &t)) {
+        return NULL;
+    }
+    bg = PyCapsule_GetPointer(args[0], "BitGenerator");
+    if (bg == NULL || get_buffer(args[1], &out, "fd", 1, "out")) {
+        return NULL;
+    }
+    if (get_buffer(args[2], &z, out.itemsize == 4 ? "f" : "d", 1, "z")) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = truncated_fill(bg, out.buf, out.itemsize == 4, out.len / out.itemsize, z.buf, z.len / z.itemsize, &t);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&z);
+    return truncated_status(status, "truncated");
+}
+
+PyDoc_STRVAR(truncated_small_doc,
+             "truncated_small(seed, out, z_lo, z_hi, std, mean, add_mean, accept, sigmas, fail, tries)\n--\n\n"
+             "truncated() into `out` (at most 4096 values) from Philox keyed by `seed` at counter 0.");
+
+static PyObject *truncated_small(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer out;
+    Philox p;
+    bitgen_t bg = {NULL, NULL, NULL, NULL, philox_raw};
+    uint64_t key_lo, key_hi;
+    Truncation t;
+    Py_ssize_t n, capacity;
+    void *z;
+    int status;
+    (void)self;
+    if (check_small("truncated_small", nargs, 11) || check_ready("truncated_small") ||
+        seed_key(args[0], &key_lo, &key_hi) || get_truncation(args + 2, &t) ||
+        get_buffer(args[1], &out, "fd", 1, "out")) {
+        return NULL;
+    }
+    n = out.len / out.itemsize;
+    if (n > SMALL_MAX) {
+        PyBuffer_Release(&out);
+        PyErr_Format(PyExc_ValueError, "paraminit._native.truncated_small: out holds %zd values, more than %d", n,
+                     SMALL_MAX);
+        return NULL;
+    }
+    capacity = zig_total(n + truncated_spares(n, &t), t.fail);
+    z = malloc((size_t)capacity * (size_t)out.itemsize);
+    if (z == NULL) {
+        PyBuffer_Release(&out);
+        return PyErr_NoMemory();
+    }
+    philox_init(&p, key_lo, key_hi);
+    bg.state = &p;
+    status = truncated_fill(&bg, out.buf, out.itemsize == 4, n, z, capacity, &t);
+    free(z);
+    PyBuffer_Release(&out);
+    return truncated_status(status, "truncated_small");
+}
+
 static PyMethodDef methods[] = {
     {"configure_small", configure_small, METH_VARARGS, configure_small_doc},
     {"uniform", (PyCFunction)(void (*)(void))uniform, METH_FASTCALL, uniform_doc},
     {"normal", (PyCFunction)(void (*)(void))normal, METH_FASTCALL, normal_doc},
+    {"truncated_small", (PyCFunction)(void (*)(void))truncated_small, METH_FASTCALL, truncated_small_doc},
+    {"truncated", (PyCFunction)(void (*)(void))truncated, METH_FASTCALL, truncated_doc},
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
     {"to_float16", to_float16, METH_VARARGS, to_float16_doc},

@@ -22,6 +22,7 @@ from .distributions import (
     store,
 )
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
+from . import native, ziggurat
 from .portable import log, uniform_from_raw
 from .streams import Scratch
 from .ziggurat import standard_normal
@@ -62,6 +63,8 @@ class TruncatedParams(NamedTuple):
 
 
 _TRUNCATED_PARAMS: dict[tuple[Any, ...], TruncatedParams] = {}
+# By (mean, std, a, b, dtype): the compiled calls' arguments, or None where they do not fill.
+_TRUNCATED_NATIVE: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
 
 
 class TruncatedNormal(Distribution):
@@ -234,9 +237,62 @@ class TruncatedNormal(Distribution):
 
     # ----------------------------------------------------------------- filling
 
+    def _native_args(self, dtype: np.dtype[Any]) -> tuple[Any, ...] | None:
+        """``(z_lo, z_hi, std, mean, add_mean, accept)`` for the compiled normal proposal,
+        or ``None`` where it does not fill: another proposal, or a work dtype not ``dtype``."""
+        key = (self.mean, self.std, self.a, self.b, dtype)
+        try:
+            return _TRUNCATED_NATIVE[key]
+        except KeyError:
+            pass
+        params = self.params_for(dtype)
+        bounds = params.standard
+        args = None
+        if bounds is not None and params.work is dtype:
+            args = (
+                float(bounds.z_lo),
+                float(bounds.z_hi),
+                float(params.std),
+                float(params.mean),
+                self.mean != 0.0,
+                bounds.acceptance,
+            )
+        remember(_TRUNCATED_NATIVE, key, args)
+        return args
+
+    def fill_small(self, kernel: Any, seed: int, target: FloatArray) -> bool:
+        """The normal proposal (:meth:`_fill_by_normal`) in C where the work dtype is the
+        array's (float32, float64): draws, replacements of the values outside, scaling."""
+        args = self._native_args(target.dtype)
+        if args is None:
+            return False
+        kernel.truncated_small(
+            seed, target, *args, SPARE_SIGMAS, ziggurat._FAIL, ziggurat._TAIL_TRIES
+        )
+        return True
+
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         params = self.params_for(target.dtype)
         if params.standard is not None:
+            kernel = ziggurat._kernel
+            if kernel is ziggurat._UNRESOLVED:
+                kernel = ziggurat.native_kernel()
+            args = self._native_args(target.dtype) if kernel is not None else None
+            if args is not None:
+                n = target.size
+                total = ziggurat.candidates_for(n + _spares(n, args[-1]))
+                z = scratch.get("zig", target.dtype, total)
+                module: Any = native.native()
+                module.truncated(
+                    g.bit_generator.capsule,
+                    target,
+                    z,
+                    *args,
+                    SPARE_SIGMAS,
+                    ziggurat._FAIL,
+                    ziggurat._TAIL_TRIES,
+                )
+                return
             self._fill_by_normal(g, target, scratch, params, params.standard)
             return
         work, std, mean, lo_d, hi_d = params.work, params.std, params.mean, params.lo, params.hi
@@ -294,12 +350,7 @@ class TruncatedNormal(Distribution):
         :meth:`_standard_bounds`.
         """
         work, n = params.work, target.size
-        # Spares for the expected rejections plus SPARE_SIGMAS standard deviations,
-        # the last values of the block's one normal draw; a shortfall draws more.
-        accept = bounds.acceptance
-        rejected = n * (1.0 - accept)
-        spares = max(int((rejected + SPARE_SIGMAS * math.sqrt(rejected * accept)) / accept), 0)
-        spares += 16
+        spares = _spares(n, bounds.acceptance)
         both = standard_normal(g, n + spares, work, scratch)  # one call: one slow path
         z, spare = both[:n], both[n:]
         # np.place fills the draws outside, in ascending order, with the good
@@ -331,6 +382,13 @@ class TruncatedNormal(Distribution):
             more = standard_normal(g, 2 * (count - good.size) + 64, work, scratch, "tn_more")
             good = np.concatenate((good, more[_inside(more, bounds)]))
         return good
+
+
+def _spares(n: int, accept: float) -> int:
+    """The normal proposal's spares for ``n`` values: the expected rejections plus
+    ``SPARE_SIGMAS`` standard deviations, plus 16 (a shortfall draws more)."""
+    rejected = n * (1.0 - accept)
+    return max(int((rejected + SPARE_SIGMAS * math.sqrt(rejected * accept)) / accept), 0) + 16
 
 
 def _open_uniform(g: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
