@@ -549,12 +549,13 @@ static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* ------------------------------------------------------------------ truncated normal */
 
-/* TruncatedNormal._fill_by_normal (engine/truncated.py) on a bit generator: n + spares
+/* TruncatedNormal._fill_by_normal (engine/truncated.py) on a bit generator (the small
+ * path's Philox; blocks of large arrays stay on the numpy passes, measured no slower): n + spares
  * standard normals (one ziggurat block), each of the first n outside [z_lo, z_hi]
  * replaced by the next spare inside, in order (a shortfall draws 2 (count - good) + 64
  * more, by standard_normal's block, until enough), then fl(z std), + mean if add_mean,
- * in out's dtype. z holds at least `capacity` values of out's dtype. Returns -1 when
- * out of memory, -2 when z is too small (nothing drawn then). */
+ * in out's dtype. z holds zig_total(n + truncated_spares(n)) values of out's dtype.
+ * Returns -1 when out of memory. */
 typedef struct {
     double z_lo, z_hi, std, mean, accept, sigmas, fail;
     int add_mean, tries;
@@ -576,10 +577,49 @@ static Py_ssize_t truncated_spares(Py_ssize_t n, const Truncation *t)
 
 #define OUTSIDE(v, t) ((v) < (t)->z_lo || (v) > (t)->z_hi)
 
-static int truncated_fill(bitgen_t *bg, void *out, int is32, Py_ssize_t n, void *z, Py_ssize_t capacity,
-                          const Truncation *t)
+/* One pass over the first n values of z: each outside [lo, hi] takes the next spare inside
+ * (from *next on, below end), then dest = fl(v s), + m if add_mean. Stops at the first value
+ * for which no spare is left and returns its index (n when done). */
+#define SCALE_PASS(NAME, T)                                                                                   \
+    static Py_ssize_t NAME(T *z, T *dest, Py_ssize_t n, Py_ssize_t *next, Py_ssize_t end, T lo, T hi, T s,     \
+                           T m, int add_mean)                                                                  \
+    {                                                                                                          \
+        Py_ssize_t i, j = *next;                                                                               \
+        for (i = 0; i < n; i++) {                                                                              \
+            T v = z[i];                                                                                        \
+            if (v < lo || v > hi) {                                                                            \
+                while (j < end && (z[j] < lo || z[j] > hi)) {                                                  \
+                    j++;                                                                                       \
+                }                                                                                              \
+                if (j == end) {                                                                                \
+                    break;                                                                                     \
+                }                                                                                              \
+                v = z[j++];                                                                                    \
+            }                                                                                                  \
+            v = v * s;                                                                                         \
+            dest[i] = add_mean ? v + m : v;                                                                    \
+        }                                                                                                      \
+        *next = j;                                                                                             \
+        return i;                                                                                              \
+    }
+SCALE_PASS(scale_pass32, float)
+SCALE_PASS(scale_pass64, double)
+
+static void scale_one(void *dest, int is32, Py_ssize_t i, double v, const Truncation *t)
 {
-    Py_ssize_t spares = truncated_spares(n, t), i, count = 0, good = 0, next;
+    if (is32) {
+        float w = (float)v * (float)t->std; /* (float)v exact: v is a float */
+        ((float *)dest)[i] = t->add_mean ? w + (float)t->mean : w;
+    }
+    else {
+        double w = v * t->std;
+        ((double *)dest)[i] = t->add_mean ? w + t->mean : w;
+    }
+}
+
+static int truncated_fill(bitgen_t *bg, void *out, int is32, Py_ssize_t n, void *z, const Truncation *t)
+{
+    Py_ssize_t spares = truncated_spares(n, t), i, count = 0, have = 0, next = n;
     double *more_values = NULL;
     void *extra = NULL;
     Draw d;
@@ -590,101 +630,48 @@ static int truncated_fill(bitgen_t *bg, void *out, int is32, Py_ssize_t n, void 
     d.total = zig_total(d.n, t->fail);
     d.is32 = is32;
     d.tries = t->tries;
-    if (d.total > capacity) {
-        return -2;
-    }
     if (draw(&d)) {
         return -1;
     }
-    for (i = 0; i < n; i++) {
+    i = is32 ? scale_pass32(z, out, n, &next, n + spares, (float)t->z_lo, (float)t->z_hi, (float)t->std,
+                            (float)t->mean, t->add_mean)
+             : scale_pass64(z, out, n, &next, n + spares, t->z_lo, t->z_hi, t->std, t->mean, t->add_mean);
+    if (i == n) {
+        return 0;
+    }
+    /* A shortfall (rare): every good spare is used; the values outside from i on take the
+     * good values of further draws of 2 (count - good) + 64, as _good_spares draws them. */
+    for (next = i; next < n; next++) {
+        count += OUTSIDE(get(&d, z, next), t);
+    }
+    more_values = malloc((size_t)count * sizeof *more_values);
+    if (more_values == NULL) {
+        goto done;
+    }
+    while (have < count) {
+        Draw m = d;
+        Py_ssize_t k, want = 2 * (count - have) + 64;
+        void *grown = realloc(extra, (size_t)zig_total(want, t->fail) * (is32 ? 4 : 8));
+        if (grown == NULL) {
+            goto done;
+        }
+        extra = grown;
+        m.out = extra;
+        m.n = want;
+        m.total = zig_total(want, t->fail);
+        if (draw(&m)) {
+            goto done;
+        }
+        for (k = 0; k < want && have < count; k++) {
+            double v = get(&m, extra, k);
+            if (!OUTSIDE(v, t)) {
+                more_values[have++] = v;
+            }
+        }
+    }
+    for (have = 0; i < n; i++) {
         double v = get(&d, z, i);
-        count += OUTSIDE(v, t);
-    }
-    if (count) {
-        for (i = n; i < n + spares; i++) {
-            double v = get(&d, z, i);
-            good += !OUTSIDE(v, t);
-        }
-        next = n;
-        if (good < count) { /* a shortfall (rare): the good spares, then more draws' good values */
-            Py_ssize_t have = 0;
-            more_values = malloc((size_t)count * sizeof *more_values);
-            if (more_values == NULL) {
-                goto done;
-            }
-            for (i = n; i < n + spares; i++) {
-                double v = get(&d, z, i);
-                if (!OUTSIDE(v, t)) {
-                    more_values[have++] = v;
-                }
-            }
-            while (have < count) {
-                Draw m = d;
-                Py_ssize_t k, want = 2 * (count - have) + 64;
-                void *grown = realloc(extra, (size_t)zig_total(want, t->fail) * (is32 ? 4 : 8));
-                if (grown == NULL) {
-                    goto done;
-                }
-                extra = grown;
-                m.out = extra;
-                m.n = want;
-                m.total = zig_total(want, t->fail);
-                if (draw(&m)) {
-                    goto done;
-                }
-                for (k = 0; k < want && have < count; k++) {
-                    double v = get(&m, extra, k);
-                    if (!OUTSIDE(v, t)) {
-                        more_values[have++] = v;
-                    }
-                }
-            }
-            for (i = 0, next = 0; i < n; i++) {
-                if (OUTSIDE(get(&d, z, i), t)) {
-                    put(&d, z, i, more_values[next++]);
-                }
-            }
-        }
-        else {
-            for (i = 0; i < n; i++) {
-                if (OUTSIDE(get(&d, z, i), t)) {
-                    while (OUTSIDE(get(&d, z, next), t)) {
-                        next++;
-                    }
-                    put(&d, z, i, get(&d, z, next++));
-                }
-            }
-        }
-    }
-    if (is32) {
-        const float *zs = z;
-        float *dest = out, s = (float)t->std, m = (float)t->mean;
-        if (t->add_mean) {
-            for (i = 0; i < n; i++) {
-                float v = zs[i] * s;
-                dest[i] = v + m;
-            }
-        }
-        else {
-            for (i = 0; i < n; i++) {
-                dest[i] = zs[i] * s;
-            }
-        }
-    }
-    else {
-        const double *zs = z;
-        double *dest = out;
-        if (t->add_mean) {
-            for (i = 0; i < n; i++) {
-                double v = zs[i] * t->std;
-                dest[i] = v + t->mean;
-            }
-        }
-        else {
-            for (i = 0; i < n; i++) {
-                dest[i] = zs[i] * t->std;
-            }
-        }
+        scale_one(out, is32, i, OUTSIDE(v, t) ? more_values[have++] : v, t);
     }
     status = 0;
 done:
@@ -718,57 +705,11 @@ static int get_truncation(PyObject *const *args, Truncation *t)
     return 0;
 }
 
-static PyObject *truncated_status(int status, const char *name)
-{
-    if (status == -2) {
-        PyErr_Format(PyExc_ValueError, "paraminit._native.%s: the scratch buffer is too small", name);
-        return NULL;
-    }
-    if (status) {
-        return PyErr_NoMemory();
-    }
-    Py_RETURN_NONE;
-}
-
-PyDoc_STRVAR(truncated_doc,
-             "truncated(capsule, out, z, z_lo, z_hi, std, mean, add_mean, accept, sigmas, fail, tries)\n--\n\n"
-             "TruncatedNormal's normal proposal into float32 or float64 `out` from the bit generator of\n"
-             "`capsule`: n + spares standard normals in scratch `z` (out's dtype), each value outside\n"
-             "[z_lo, z_hi] replaced by the next spare inside, then fl(z std), + mean if add_mean.");
-
-static PyObject *truncated(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    Py_buffer out, z;
-    Truncation t;
-    bitgen_t *bg;
-    int status;
-    (void)self;
-    if (nargs != 12) {
-        PyErr_Format(PyExc_TypeError, "paraminit._native.truncated takes 12 arguments, got %zd", nargs);
-        return NULL;
-    }
-    if (check_ready("truncated") || get_truncation(args + 3, &t)) {
-        return NULL;
-    }
-    bg = PyCapsule_GetPointer(args[0], "BitGenerator");
-    if (bg == NULL || get_buffer(args[1], &out, "fd", 1, "out")) {
-        return NULL;
-    }
-    if (get_buffer(args[2], &z, out.itemsize == 4 ? "f" : "d", 1, "z")) {
-        PyBuffer_Release(&out);
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    status = truncated_fill(bg, out.buf, out.itemsize == 4, out.len / out.itemsize, z.buf, z.len / z.itemsize, &t);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&z);
-    return truncated_status(status, "truncated");
-}
-
 PyDoc_STRVAR(truncated_small_doc,
              "truncated_small(seed, out, z_lo, z_hi, std, mean, add_mean, accept, sigmas, fail, tries)\n--\n\n"
-             "truncated() into `out` (at most 4096 values) from Philox keyed by `seed` at counter 0.");
+             "TruncatedNormal's normal proposal into float32 or float64 `out` (at most 4096 values) from\n"
+             "Philox keyed by `seed` at counter 0: n + spares standard normals, each value outside\n"
+             "[z_lo, z_hi] replaced by the next spare inside, then fl(z std), + mean if add_mean.");
 
 static PyObject *truncated_small(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -801,10 +742,13 @@ static PyObject *truncated_small(PyObject *self, PyObject *const *args, Py_ssize
     }
     philox_init(&p, key_lo, key_hi);
     bg.state = &p;
-    status = truncated_fill(&bg, out.buf, out.itemsize == 4, n, z, capacity, &t);
+    status = truncated_fill(&bg, out.buf, out.itemsize == 4, n, z, &t);
     free(z);
     PyBuffer_Release(&out);
-    return truncated_status(status, "truncated_small");
+    if (status) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
@@ -812,7 +756,6 @@ static PyMethodDef methods[] = {
     {"uniform", (PyCFunction)(void (*)(void))uniform, METH_FASTCALL, uniform_doc},
     {"normal", (PyCFunction)(void (*)(void))normal, METH_FASTCALL, normal_doc},
     {"truncated_small", (PyCFunction)(void (*)(void))truncated_small, METH_FASTCALL, truncated_small_doc},
-    {"truncated", (PyCFunction)(void (*)(void))truncated, METH_FASTCALL, truncated_doc},
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
     {"to_float16", to_float16, METH_VARARGS, to_float16_doc},

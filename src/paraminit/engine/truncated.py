@@ -22,7 +22,7 @@ from .distributions import (
     store,
 )
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
-from . import native, ziggurat
+from . import ziggurat
 from .portable import log, uniform_from_raw
 from .streams import Scratch
 from .ziggurat import standard_normal
@@ -274,25 +274,6 @@ class TruncatedNormal(Distribution):
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         params = self.params_for(target.dtype)
         if params.standard is not None:
-            kernel = ziggurat._kernel
-            if kernel is ziggurat._UNRESOLVED:
-                kernel = ziggurat.native_kernel()
-            args = self._native_args(target.dtype) if kernel is not None else None
-            if args is not None:
-                n = target.size
-                total = ziggurat.candidates_for(n + _spares(n, args[-1]))
-                z = scratch.get("zig", target.dtype, total)
-                module: Any = native.native()
-                module.truncated(
-                    g.bit_generator.capsule,
-                    target,
-                    z,
-                    *args,
-                    SPARE_SIGMAS,
-                    ziggurat._FAIL,
-                    ziggurat._TAIL_TRIES,
-                )
-                return
             self._fill_by_normal(g, target, scratch, params, params.standard)
             return
         work, std, mean, lo_d, hi_d = params.work, params.std, params.mean, params.lo, params.hi
