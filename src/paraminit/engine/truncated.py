@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..contract import FloatArray
+from . import ziggurat
 from .distributions import (
     Distribution,
     Moments,
@@ -22,7 +23,6 @@ from .distributions import (
     store,
 )
 from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
-from . import ziggurat
 from .portable import log, uniform_from_raw
 from .streams import Scratch
 from .ziggurat import standard_normal
