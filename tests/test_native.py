@@ -141,6 +141,48 @@ def test_truncated_normal_fills_by_the_kernel_are_the_numpy_paths(
     assert fills[0] == fills[1]
 
 
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(
+    n=st.integers(SMALL_SIZE + 1, BLOCK_SIZE + 200),
+    seed=st.integers(0, 2**128 - 1),
+    dtype=st.sampled_from(["float32", "float64"]),
+    dist=st.sampled_from(
+        [
+            TruncatedNormal(0.0, 0.05, -0.1, 0.1),
+            TruncatedNormal(0.3, 1.5, -1.0, 4.0),
+            TruncatedNormal(-2.0, 0.5, -3.5, -1.2),
+        ]
+    ),
+)
+def test_compiled_truncated_blocks_are_the_numpy_paths(
+    kernel: ziggurat.Kernel, n: int, seed: int, dtype: str, dist: TruncatedNormal
+) -> None:
+    # Blocks of large arrays: one compiled call draws, replaces the values outside by
+    # runs of 64 (and the tail one by one) and scales; bit for bit the numpy passes.
+    fills = []
+    saved = ziggurat._kernel
+    for path in (kernel, None):
+        ziggurat._kernel = path
+        try:
+            fills.append(fill(np.empty(n, dtype), dist, seed).tobytes())
+        finally:
+            ziggurat._kernel = saved
+    assert fills[0] == fills[1]
+
+
+def test_the_compiled_truncated_block_refuses_bad_arguments(kernel: ziggurat.Kernel) -> None:
+    module: Any = native.native()
+    capsule = np.random.SFC64(0).capsule
+    out = np.empty(100, np.float32)
+    rest = (-2.0, 2.0, 1.0, 0.0, False, 0.95, 4.0, ziggurat._FAIL, 4)
+    with pytest.raises(ValueError, match="z holds 100 values, fewer than"):
+        module.truncated(capsule, out, np.empty(100, np.float32), *rest)
+    with pytest.raises(TypeError, match="z must be a buffer of format 'f'"):
+        module.truncated(capsule, out, np.empty(1000, np.float64), *rest)
+    with pytest.raises(TypeError, match="takes 12 arguments, got 3"):
+        module.truncated(capsule, out, out)
+
+
 @pytest.fixture
 def count_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], list[int]]]:
     """Wraps a function of the numpy path by name, counting its calls."""

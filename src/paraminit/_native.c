@@ -549,8 +549,7 @@ static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* ------------------------------------------------------------------ truncated normal */
 
-/* TruncatedNormal._fill_by_normal (engine/truncated.py) on a bit generator (the small
- * path's Philox; blocks of large arrays stay on the numpy passes, measured no slower): n + spares
+/* TruncatedNormal._fill_by_normal (engine/truncated.py) on a bit generator: n + spares
  * standard normals (one ziggurat block), each of the first n outside [z_lo, z_hi]
  * replaced by the next spare inside, in order (a shortfall draws 2 (count - good) + 64
  * more, by standard_normal's block, until enough), then fl(z std), + mean if add_mean,
@@ -577,33 +576,78 @@ static Py_ssize_t truncated_spares(Py_ssize_t n, const Truncation *t)
 
 #define OUTSIDE(v, t) ((v) < (t)->z_lo || (v) > (t)->z_hi)
 
-/* One pass over the first n values of z: each outside [lo, hi] takes the next spare inside
- * (from *next on, below end), then dest = fl(v s), + m if add_mean. Stops at the first value
- * for which no spare is left and returns its index (n when done). */
-#define SCALE_PASS(NAME, T)                                                                                   \
-    static Py_ssize_t NAME(T *z, T *dest, Py_ssize_t n, Py_ssize_t *next, Py_ssize_t end, T lo, T hi, T s,     \
-                           T m, int add_mean)                                                                  \
-    {                                                                                                          \
-        Py_ssize_t i, j = *next;                                                                               \
-        for (i = 0; i < n; i++) {                                                                              \
-            T v = z[i];                                                                                        \
-            if (v < lo || v > hi) {                                                                            \
-                while (j < end && (z[j] < lo || z[j] > hi)) {                                                  \
-                    j++;                                                                                       \
-                }                                                                                              \
-                if (j == end) {                                                                                \
-                    break;                                                                                     \
-                }                                                                                              \
-                v = z[j++];                                                                                    \
-            }                                                                                                  \
-            v = v * s;                                                                                         \
-            dest[i] = add_mean ? v + m : v;                                                                    \
+/* One pass over the first n values of z: dest = fl(v s), + m if add_mean, where v is the
+ * value itself if inside [lo, hi], else the next spare inside (from *next on, below end).
+ * Stops at the first value for which no spare is left and returns its index (n when
+ * done; dest from there on is to be rewritten).
+ *
+ * With SSE2 (and GCC or clang), by runs of 64 values: all scaled and tested by vector
+ * operations (IEEE single and double: the scalar roundings), a 64-bit mask of those
+ * outside, then only those replaced. A branch per value would mispredict on each of the
+ * 4.5% outside a 2-sigma cut: measured, that was most of a scalar pass's time. */
+#define REPLACE(T)                                                                                            \
+    do {                                                                                                       \
+        T v_;                                                                                                  \
+        while (j < end && (z[j] < lo || z[j] > hi)) {                                                          \
+            j++;                                                                                               \
         }                                                                                                      \
-        *next = j;                                                                                             \
-        return i;                                                                                              \
+        if (j == end) {                                                                                        \
+            *next = j;                                                                                         \
+            return at;                                                                                         \
+        }                                                                                                      \
+        v_ = z[j++] * s;                                                                                       \
+        dest[at] = add_mean ? v_ + m : v_;                                                                     \
+    } while (0)
+
+#define SCALAR_PASS(T)                                                                                        \
+    for (; i < n; i++) {                                                                                       \
+        T v = z[i] * s;                                                                                        \
+        Py_ssize_t at = i;                                                                                     \
+        dest[i] = add_mean ? v + m : v;                                                                        \
+        if (z[i] < lo || z[i] > hi) {                                                                          \
+            REPLACE(T);                                                                                        \
+        }                                                                                                      \
     }
-SCALE_PASS(scale_pass32, float)
-SCALE_PASS(scale_pass64, double)
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define RUNS(T, LANES, VEC, SET1, LOAD, STORE, MUL, ADD, OR, LT, GT, MOVEMASK)                               \
+    {                                                                                                          \
+        VEC vlo = SET1(lo), vhi = SET1(hi), vs = SET1(s), vm = SET1(m);                                        \
+        for (; i + 64 <= n; i += 64) {                                                                         \
+            uint64_t mask = 0;                                                                                 \
+            int k;                                                                                             \
+            for (k = 0; k < 64; k += LANES) {                                                                  \
+                VEC v = LOAD(z + i + k), w = MUL(v, vs);                                                       \
+                STORE(dest + i + k, add_mean ? ADD(w, vm) : w);                                                \
+                mask |= (uint64_t)MOVEMASK(OR(LT(v, vlo), GT(v, vhi))) << k;                                   \
+            }                                                                                                  \
+            while (mask) {                                                                                     \
+                Py_ssize_t at = i + __builtin_ctzll(mask);                                                     \
+                mask &= mask - 1;                                                                              \
+                REPLACE(T);                                                                                    \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+#define RUNS32 RUNS(float, 4, __m128, _mm_set1_ps, _mm_loadu_ps, _mm_storeu_ps, _mm_mul_ps, _mm_add_ps, _mm_or_ps, _mm_cmplt_ps, _mm_cmpgt_ps, _mm_movemask_ps)
+#define RUNS64 RUNS(double, 2, __m128d, _mm_set1_pd, _mm_loadu_pd, _mm_storeu_pd, _mm_mul_pd, _mm_add_pd, _mm_or_pd, _mm_cmplt_pd, _mm_cmpgt_pd, _mm_movemask_pd)
+#else
+#define RUNS32
+#define RUNS64
+#endif
+
+#define SCALE_PASS(NAME, T, RUNS_T)                                                                           \
+    static Py_ssize_t NAME(const T *z, T *dest, Py_ssize_t n, Py_ssize_t *next, Py_ssize_t end, T lo, T hi,  \
+                           T s, T m, int add_mean)                                                             \
+    {                                                                                                          \
+        Py_ssize_t i = 0, j = *next;                                                                           \
+        RUNS_T                                                                                                 \
+        SCALAR_PASS(T)                                                                                         \
+        *next = j;                                                                                             \
+        return n;                                                                                              \
+    }
+SCALE_PASS(scale_pass32, float, RUNS32)
+SCALE_PASS(scale_pass64, double, RUNS64)
 
 static void scale_one(void *dest, int is32, Py_ssize_t i, double v, const Truncation *t)
 {
@@ -705,6 +749,54 @@ static int get_truncation(PyObject *const *args, Truncation *t)
     return 0;
 }
 
+PyDoc_STRVAR(truncated_doc,
+             "truncated(capsule, out, z, z_lo, z_hi, std, mean, add_mean, accept, sigmas, fail, tries)\n--\n\n"
+             "truncated_small() on the bit generator of `capsule` (a block of a large array), with\n"
+             "scratch `z` of out's dtype for the draws: at least standard_normal's candidates for\n"
+             "n + spares values.");
+
+static PyObject *truncated(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer out, z;
+    Truncation t;
+    bitgen_t *bg;
+    Py_ssize_t n;
+    int status;
+    (void)self;
+    if (nargs != 12) {
+        PyErr_Format(PyExc_TypeError, "paraminit._native.truncated takes 12 arguments, got %zd", nargs);
+        return NULL;
+    }
+    if (check_ready("truncated") || get_truncation(args + 3, &t)) {
+        return NULL;
+    }
+    bg = PyCapsule_GetPointer(args[0], "BitGenerator");
+    if (bg == NULL || get_buffer(args[1], &out, "fd", 1, "out")) {
+        return NULL;
+    }
+    if (get_buffer(args[2], &z, out.itemsize == 4 ? "f" : "d", 1, "z")) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    n = out.len / out.itemsize;
+    if (z.len / z.itemsize < zig_total(n + truncated_spares(n, &t), t.fail)) {
+        PyErr_Format(PyExc_ValueError, "paraminit._native.truncated: z holds %zd values, fewer than %zd",
+                     z.len / z.itemsize, zig_total(n + truncated_spares(n, &t), t.fail));
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&z);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = truncated_fill(bg, out.buf, out.itemsize == 4, n, z.buf, &t);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&z);
+    if (status) {
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(truncated_small_doc,
              "truncated_small(seed, out, z_lo, z_hi, std, mean, add_mean, accept, sigmas, fail, tries)\n--\n\n"
              "TruncatedNormal's normal proposal into float32 or float64 `out` (at most 4096 values) from\n"
@@ -756,6 +848,7 @@ static PyMethodDef methods[] = {
     {"uniform", (PyCFunction)(void (*)(void))uniform, METH_FASTCALL, uniform_doc},
     {"normal", (PyCFunction)(void (*)(void))normal, METH_FASTCALL, normal_doc},
     {"truncated_small", (PyCFunction)(void (*)(void))truncated_small, METH_FASTCALL, truncated_small_doc},
+    {"truncated", (PyCFunction)(void (*)(void))truncated, METH_FASTCALL, truncated_doc},
     {"configure", configure, METH_VARARGS, configure_doc},
     {"standard_normal", standard_normal, METH_VARARGS, standard_normal_doc},
     {"to_float16", to_float16, METH_VARARGS, to_float16_doc},

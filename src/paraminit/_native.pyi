@@ -41,3 +41,18 @@ def truncated_small(
     tries: int,
     /,
 ) -> None: ...
+def truncated(
+    capsule: Any,
+    out: Any,
+    z: Any,
+    z_lo: float,
+    z_hi: float,
+    std: float,
+    mean: float,
+    add_mean: bool,
+    accept: float,
+    sigmas: float,
+    fail: float,
+    tries: int,
+    /,
+) -> None: ...

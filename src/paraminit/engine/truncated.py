@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..contract import FloatArray
-from . import ziggurat
+from . import native, ziggurat
 from .distributions import (
     Distribution,
     Moments,
@@ -274,6 +274,8 @@ class TruncatedNormal(Distribution):
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         params = self.params_for(target.dtype)
         if params.standard is not None:
+            if self._fill_compiled(g, target, scratch):
+                return
             self._fill_by_normal(g, target, scratch, params, params.standard)
             return
         work, std, mean, lo_d, hi_d = params.work, params.std, params.mean, params.lo, params.hi
@@ -286,6 +288,29 @@ class TruncatedNormal(Distribution):
             ok = (values >= lo_d) & (values <= hi_d)  # NaN (rejected) compares False
             target[pending[ok]] = values[ok]
             pending = pending[~ok]
+
+    def _fill_compiled(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> bool:
+        """:meth:`_fill_by_normal` in one compiled call on ``g`` where the kernel is used
+        (:func:`.ziggurat.native_kernel`) and draws in ``target``'s dtype; ``False`` if not."""
+        kernel = ziggurat._kernel
+        if kernel is ziggurat._UNRESOLVED:
+            kernel = ziggurat.native_kernel()
+        args = self._native_args(target.dtype) if kernel is not None else None
+        if args is None:
+            return False
+        n = target.size
+        z = scratch.get("zig", target.dtype, ziggurat.candidates_for(n + _spares(n, args[-1])))
+        module: Any = native.native()
+        module.truncated(
+            g.bit_generator.capsule,
+            target,
+            z,
+            *args,
+            SPARE_SIGMAS,
+            ziggurat._FAIL,
+            ziggurat._TAIL_TRIES,
+        )
+        return True
 
     def _draw(self, g: np.random.Generator, n: int, scratch: Scratch, proposal: str) -> FloatArray:
         """``n`` standardized float64 candidates (rejected ones are NaN).
