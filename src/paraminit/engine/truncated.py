@@ -22,7 +22,7 @@ from .distributions import (
     remember,
     store,
 )
-from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
+from .floats import F32, F64, float_key, last_key, of_key, round_down, round_up, work_dtype
 from .portable import log, uniform_from_raw
 from .streams import Scratch
 from .ziggurat import standard_normal
@@ -238,8 +238,8 @@ class TruncatedNormal(Distribution):
     # ----------------------------------------------------------------- filling
 
     def _native_args(self, dtype: np.dtype[Any]) -> tuple[Any, ...] | None:
-        """``(z_lo, z_hi, std, mean, add_mean, accept)`` for the compiled normal proposal,
-        or ``None`` where it does not fill: another proposal, or a work dtype not ``dtype``."""
+        """``(z_lo, z_hi, std, mean, add_mean, accept)`` for the compiled normal proposal in
+        ``dtype``'s work dtype, or ``None`` where it does not fill (another proposal)."""
         key = (self.mean, self.std, self.a, self.b, dtype)
         try:
             return _TRUNCATED_NATIVE[key]
@@ -248,7 +248,7 @@ class TruncatedNormal(Distribution):
         params = self.params_for(dtype)
         bounds = params.standard
         args = None
-        if bounds is not None and params.work is dtype:
+        if bounds is not None:
             args = (
                 float(bounds.z_lo),
                 float(bounds.z_hi),
@@ -263,6 +263,8 @@ class TruncatedNormal(Distribution):
     def fill_small(self, kernel: Any, seed: int, target: FloatArray) -> bool:
         """The normal proposal (:meth:`_fill_by_normal`) in C where the work dtype is the
         array's (float32, float64): draws, replacements of the values outside, scaling."""
+        if target.dtype is not F32 and target.dtype is not F64:
+            return False  # float16 and the like: the block path draws in float32, then rounds
         args = self._native_args(target.dtype)
         if args is None:
             return False
@@ -298,18 +300,23 @@ class TruncatedNormal(Distribution):
         args = self._native_args(target.dtype) if kernel is not None else None
         if args is None:
             return False
-        n = target.size
-        z = scratch.get("zig", target.dtype, ziggurat.candidates_for(n + _spares(n, args[-1])))
+        n, work = target.size, work_dtype(target.dtype)
+        z = scratch.get("zig", work, ziggurat.candidates_for(n + _spares(n, args[-1])))
+        # float16 (and the like): the float32 values in a scratch, then rounded as the
+        # numpy passes round theirs.
+        out = target if target.dtype is work else scratch.get("tn_out", work, n)
         module: Any = native.native()
         module.truncated(
             g.bit_generator.capsule,
-            target,
+            out,
             z,
             *args,
             SPARE_SIGMAS,
             ziggurat._FAIL,
             ziggurat._TAIL_TRIES,
         )
+        if out is not target:
+            store(out, target, scratch)
         return True
 
     def _draw(self, g: np.random.Generator, n: int, scratch: Scratch, proposal: str) -> FloatArray:
