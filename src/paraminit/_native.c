@@ -405,6 +405,13 @@ static int check_small(const char *name, Py_ssize_t nargs, Py_ssize_t expected)
     return 0;
 }
 
+/* ziggurat.standard_normal's candidates for n values at failure rate `fail`. */
+static Py_ssize_t zig_total(Py_ssize_t n, double fail)
+{
+    double expected = (double)n * fail;
+    return n + (Py_ssize_t)(expected + 4.0 * sqrt(expected)) + 16;
+}
+
 /* At most this many values (streams.SMALL_SIZE); a normal block's spares fit in the rest. */
 #define SMALL_MAX 4096
 #define SMALL_TOTAL (SMALL_MAX + 256)
@@ -481,7 +488,7 @@ static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Philox p;
     bitgen_t bg = {NULL, NULL, NULL, NULL, philox_raw};
     uint64_t key_lo, key_hi;
-    double std, mean, expected, z[SMALL_TOTAL];
+    double std, mean, z[SMALL_TOTAL];
     int add_mean, tries, status;
     Py_ssize_t i, n;
     Draw d;
@@ -506,12 +513,10 @@ static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     philox_init(&p, key_lo, key_hi);
     bg.state = &p;
-    /* ziggurat.standard_normal's candidates: n + int(expected + 4 sqrt(expected)) + 16. */
-    expected = (double)n * S.fail;
     d.bg = &bg;
     d.out = z;
     d.n = n;
-    d.total = n + (Py_ssize_t)(expected + 4.0 * sqrt(expected)) + 16;
+    d.total = zig_total(n, S.fail);
     d.is32 = out.itemsize == 4;
     d.tries = tries;
     if (d.total > SMALL_TOTAL) {
@@ -560,12 +565,6 @@ typedef struct {
     int add_mean, tries;
 } Truncation;
 
-/* ziggurat.standard_normal's candidates for n values at failure rate `fail`. */
-static Py_ssize_t zig_total(Py_ssize_t n, double fail)
-{
-    double expected = (double)n * fail;
-    return n + (Py_ssize_t)(expected + 4.0 * sqrt(expected)) + 16;
-}
 
 static Py_ssize_t truncated_spares(Py_ssize_t n, const Truncation *t)
 {
