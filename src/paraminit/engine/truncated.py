@@ -297,7 +297,8 @@ class TruncatedNormal(Distribution):
         kernel = ziggurat._kernel
         if kernel is ziggurat._UNRESOLVED:
             kernel = ziggurat.native_kernel()
-        args = self._native_args(target.dtype) if kernel is not None else None
+        module: Any = native.native() if kernel is not None else None
+        args = self._native_args(target.dtype) if module is not None else None
         if args is None:
             return False
         n, work = target.size, work_dtype(target.dtype)
@@ -305,7 +306,6 @@ class TruncatedNormal(Distribution):
         # float16 (and the like): the float32 values in a scratch, then rounded as the
         # numpy passes round theirs.
         out = target if target.dtype is work else scratch.get("tn_out", work, n)
-        module: Any = native.native()
         module.truncated(
             g.bit_generator.capsule,
             out,
