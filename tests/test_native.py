@@ -141,6 +141,49 @@ def test_truncated_normal_fills_by_the_kernel_are_the_numpy_paths(
     assert fills[0] == fills[1]
 
 
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(
+    n=st.integers(SMALL_SIZE + 1, BLOCK_SIZE + 200),
+    seed=st.integers(0, 2**128 - 1),
+    dtype=st.sampled_from(["float16", "float32", "float64"]),
+    dist=st.sampled_from(
+        [
+            TruncatedNormal(0.0, 0.05, -0.1, 0.1),
+            TruncatedNormal(0.3, 1.5, -1.0, 4.0),
+            TruncatedNormal(-2.0, 0.5, -3.5, -1.2),
+        ]
+    ),
+)
+def test_compiled_truncated_blocks_are_the_numpy_paths(
+    kernel: ziggurat.Kernel, n: int, seed: int, dtype: str, dist: TruncatedNormal
+) -> None:
+    # Blocks of large arrays: one compiled call draws, replaces the values outside by
+    # runs of 64 (and the tail one by one) and scales (float16: into float32, then
+    # rounded); bit for bit the numpy passes.
+    fills = []
+    saved = ziggurat._kernel
+    for path in (kernel, None):
+        ziggurat._kernel = path
+        try:
+            fills.append(fill(np.empty(n, dtype), dist, seed).tobytes())
+        finally:
+            ziggurat._kernel = saved
+    assert fills[0] == fills[1]
+
+
+def test_the_compiled_truncated_block_refuses_bad_arguments(kernel: ziggurat.Kernel) -> None:
+    module: Any = native.native()
+    capsule = np.random.SFC64(0).capsule
+    out = np.empty(100, np.float32)
+    rest = (-2.0, 2.0, 1.0, 0.0, False, 0.95, 4.0, ziggurat._FAIL, 4)
+    with pytest.raises(ValueError, match="z holds 100 values, fewer than"):
+        module.truncated(capsule, out, np.empty(100, np.float32), *rest)
+    with pytest.raises(TypeError, match="z must be a buffer of format 'f'"):
+        module.truncated(capsule, out, np.empty(1000, np.float64), *rest)
+    with pytest.raises(TypeError, match="takes 12 arguments, got 3"):
+        module.truncated(capsule, out, out)
+
+
 @pytest.fixture
 def count_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], list[int]]]:
     """Wraps a function of the numpy path by name, counting its calls."""
@@ -340,7 +383,9 @@ _SMALL_DISTRIBUTIONS = [
     Normal(0.0, 0.02),
     Normal(-1.5, 0.37),
     Normal(1e-60, 2.0),  # a mean that is 0 in float32 is still added (-0.0 becomes 0.0)
-    TruncatedNormal(0.0, 1.0, -2.0, 2.0),  # no compiled call: the numpy path
+    TruncatedNormal(0.0, 0.05, -0.1, 0.1),  # he_normal's 2-sigma cut: the compiled call
+    TruncatedNormal(0.3, 1.5, -1.0, 4.0),  # asymmetric, shifted
+    TruncatedNormal(0.0, 1.0, 1.5, 3.0),  # the uniform proposal: no compiled call
 ]
 
 
@@ -356,7 +401,8 @@ def test_small_fills_by_one_compiled_call_are_the_numpy_paths(
     small: Any, n: int, seed: int, dtype: str, dist: Any, strided: bool
 ) -> None:
     # Bit for bit, against the numpy path (re-keyed numpy Philox, numpy samplers);
-    # float16, clamped uniforms, truncated normals and strided outputs fall back.
+    # float16, clamped uniforms, truncated normals by other proposals and strided
+    # outputs fall back.
     fills = []
     saved = blocks._small
     for path in (small, None):
@@ -406,12 +452,69 @@ def test_the_small_calls_refuse_bad_arguments(small: Any) -> None:
 
 def test_fill_small_declines_what_it_cannot_fill() -> None:
     # Nothing written and False: float16 (drawn in float32 and rounded), bfloat16-like
-    # foreign dtypes, and a truncated normal have no compiled small call.
+    # foreign dtypes, and a truncated normal by the uniform or exponential proposal
+    # have no compiled small call.
     out = np.full(4, 7.0, np.float16)
     assert not Uniform(0.0, 1.0).fill_small(None, 1, out)
     assert not Normal(0.0, 1.0).fill_small(None, 1, out)
     assert not TruncatedNormal(0.0, 1.0, -2.0, 2.0).fill_small(None, 1, out)
-    assert (out == 7.0).all()
+    out32 = np.full(4, 7.0, np.float32)
+    assert not TruncatedNormal(0.0, 1.0, 1.5, 3.0).fill_small(None, 1, out32)
+    assert not TruncatedNormal(0.0, 1.0, 5.0, 9.0).fill_small(None, 1, out32)
+    assert (out == 7.0).all() and (out32 == 7.0).all()
+
+
+@pytest.mark.parametrize("sigmas", [4.0, -40.0], ids=["spares", "shortfall"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 63, 4096])
+def test_small_truncated_normals_take_spares_and_draw_more_as_numpy_does(
+    small: Any, sigmas: float, dtype: Any, n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With too few spares (SPARE_SIGMAS < 0) the values outside [a, b] that find no
+    # good spare take those of further draws, from the same Philox words.
+    monkeypatch.setattr(truncated, "SPARE_SIGMAS", sigmas)
+    dist = TruncatedNormal(0.0, 0.05, -0.1, 0.1)
+    replaced = 0
+    bounds = dist.params_for(np.dtype(dtype)).standard
+    assert bounds is not None
+    for seed in range(40):
+        values = []
+        for path in (small, None):
+            monkeypatch.setattr(blocks, "_small", path)
+            values.append(fill(np.empty(n, dtype), dist, seed))
+        assert values[0].tobytes() == values[1].tobytes()
+        assert ((values[0] >= -0.1) & (values[0] <= 0.1)).all()
+        # The proposal's own draws (the same Philox words): those outside were replaced.
+        g = np.random.Generator(np.random.Philox(key=seed))
+        z = ziggurat.standard_normal(
+            g, n + truncated._spares(n, bounds.acceptance), np.dtype(dtype), Scratch()
+        )
+        replaced += int((np.abs(z[:n]) > bounds.z_hi).sum())
+    assert replaced, "no value was replaced: the test seeds do not test the replacement"
+
+
+def test_the_small_truncated_call_refuses_bad_arguments(small: Any) -> None:
+    out = np.empty(4, np.float32)
+    with pytest.raises(ValueError, match="holds 4097 values"):
+        small.truncated_small(
+            1,
+            np.empty(SMALL_SIZE + 1, np.float32),
+            -2.0,
+            2.0,
+            1.0,
+            0.0,
+            False,
+            0.95,
+            4.0,
+            0.0068,
+            4,
+        )
+    with pytest.raises(ValueError, match=r"accept=0\.0 must be in \(0, 1\]"):
+        small.truncated_small(1, out, -2.0, 2.0, 1.0, 0.0, False, 0.0, 4.0, 0.0068, 4)
+    with pytest.raises(ValueError, match="tries=0 >= 1"):
+        small.truncated_small(1, out, -2.0, 2.0, 1.0, 0.0, False, 0.95, 4.0, 0.0068, 0)
+    with pytest.raises(TypeError, match="takes 11 arguments, got 3"):
+        small.truncated_small(1, out, -2.0)
 
 
 # ------------------------------------------------------------- the switch

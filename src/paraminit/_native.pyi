@@ -27,3 +27,32 @@ def to_float16(src: Any, out: Any, /) -> bool: ...
 def configure_small(capsule: Any, key: tuple[int, int], fail: float, /) -> bool: ...
 def uniform(seed: int, out: Any, scale: float, lo: float, unit: bool, /) -> None: ...
 def normal(seed: int, out: Any, std: float, mean: float, add_mean: bool, tries: int, /) -> None: ...
+def truncated_small(
+    seed: int,
+    out: Any,
+    z_lo: float,
+    z_hi: float,
+    std: float,
+    mean: float,
+    add_mean: bool,
+    accept: float,
+    sigmas: float,
+    fail: float,
+    tries: int,
+    /,
+) -> None: ...
+def truncated(
+    capsule: Any,
+    out: Any,
+    z: Any,
+    z_lo: float,
+    z_hi: float,
+    std: float,
+    mean: float,
+    add_mean: bool,
+    accept: float,
+    sigmas: float,
+    fail: float,
+    tries: int,
+    /,
+) -> None: ...

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..contract import FloatArray
+from . import native, ziggurat
 from .distributions import (
     Distribution,
     Moments,
@@ -21,7 +22,7 @@ from .distributions import (
     remember,
     store,
 )
-from .floats import float_key, last_key, of_key, round_down, round_up, work_dtype
+from .floats import F32, F64, float_key, last_key, of_key, round_down, round_up, work_dtype
 from .portable import log, uniform_from_raw
 from .streams import Scratch
 from .ziggurat import standard_normal
@@ -62,6 +63,8 @@ class TruncatedParams(NamedTuple):
 
 
 _TRUNCATED_PARAMS: dict[tuple[Any, ...], TruncatedParams] = {}
+# By (mean, std, a, b, dtype): the compiled calls' arguments, or None where they do not fill.
+_TRUNCATED_NATIVE: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
 
 
 class TruncatedNormal(Distribution):
@@ -234,9 +237,47 @@ class TruncatedNormal(Distribution):
 
     # ----------------------------------------------------------------- filling
 
+    def _native_args(self, dtype: np.dtype[Any]) -> tuple[Any, ...] | None:
+        """``(z_lo, z_hi, std, mean, add_mean, accept)`` for the compiled normal proposal in
+        ``dtype``'s work dtype, or ``None`` where it does not fill (another proposal)."""
+        key = (self.mean, self.std, self.a, self.b, dtype)
+        try:
+            return _TRUNCATED_NATIVE[key]
+        except KeyError:
+            pass
+        params = self.params_for(dtype)
+        bounds = params.standard
+        args = None
+        if bounds is not None:
+            args = (
+                float(bounds.z_lo),
+                float(bounds.z_hi),
+                float(params.std),
+                float(params.mean),
+                self.mean != 0.0,
+                bounds.acceptance,
+            )
+        remember(_TRUNCATED_NATIVE, key, args)
+        return args
+
+    def fill_small(self, kernel: Any, seed: int, target: FloatArray) -> bool:
+        """The normal proposal (:meth:`_fill_by_normal`) in C where the work dtype is the
+        array's (float32, float64): draws, replacements of the values outside, scaling."""
+        if target.dtype is not F32 and target.dtype is not F64:
+            return False  # float16 and the like: the block path draws in float32, then rounds
+        args = self._native_args(target.dtype)
+        if args is None:
+            return False
+        kernel.truncated_small(
+            seed, target, *args, SPARE_SIGMAS, ziggurat._FAIL, ziggurat._TAIL_TRIES
+        )
+        return True
+
     def fill_block(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> None:
         params = self.params_for(target.dtype)
         if params.standard is not None:
+            if self._fill_compiled(g, target, scratch):
+                return
             self._fill_by_normal(g, target, scratch, params, params.standard)
             return
         work, std, mean, lo_d, hi_d = params.work, params.std, params.mean, params.lo, params.hi
@@ -249,6 +290,34 @@ class TruncatedNormal(Distribution):
             ok = (values >= lo_d) & (values <= hi_d)  # NaN (rejected) compares False
             target[pending[ok]] = values[ok]
             pending = pending[~ok]
+
+    def _fill_compiled(self, g: np.random.Generator, target: FloatArray, scratch: Scratch) -> bool:
+        """:meth:`_fill_by_normal` in one compiled call on ``g`` where the kernel is used
+        (:func:`.ziggurat.native_kernel`) and draws in ``target``'s dtype; ``False`` if not."""
+        kernel = ziggurat._kernel
+        if kernel is ziggurat._UNRESOLVED:
+            kernel = ziggurat.native_kernel()
+        module: Any = native.native() if kernel is not None else None
+        args = self._native_args(target.dtype) if module is not None else None
+        if args is None:
+            return False
+        n, work = target.size, work_dtype(target.dtype)
+        z = scratch.get("zig", work, ziggurat.candidates_for(n + _spares(n, args[-1])))
+        # float16 (and the like): the float32 values in a scratch, then rounded as the
+        # numpy passes round theirs.
+        out = target if target.dtype is work else scratch.get("tn_out", work, n)
+        module.truncated(
+            g.bit_generator.capsule,
+            out,
+            z,
+            *args,
+            SPARE_SIGMAS,
+            ziggurat._FAIL,
+            ziggurat._TAIL_TRIES,
+        )
+        if out is not target:
+            store(out, target, scratch)
+        return True
 
     def _draw(self, g: np.random.Generator, n: int, scratch: Scratch, proposal: str) -> FloatArray:
         """``n`` standardized float64 candidates (rejected ones are NaN).
@@ -294,12 +363,7 @@ class TruncatedNormal(Distribution):
         :meth:`_standard_bounds`.
         """
         work, n = params.work, target.size
-        # Spares for the expected rejections plus SPARE_SIGMAS standard deviations,
-        # the last values of the block's one normal draw; a shortfall draws more.
-        accept = bounds.acceptance
-        rejected = n * (1.0 - accept)
-        spares = max(int((rejected + SPARE_SIGMAS * math.sqrt(rejected * accept)) / accept), 0)
-        spares += 16
+        spares = _spares(n, bounds.acceptance)
         both = standard_normal(g, n + spares, work, scratch)  # one call: one slow path
         z, spare = both[:n], both[n:]
         # np.place fills the draws outside, in ascending order, with the good
@@ -331,6 +395,13 @@ class TruncatedNormal(Distribution):
             more = standard_normal(g, 2 * (count - good.size) + 64, work, scratch, "tn_more")
             good = np.concatenate((good, more[_inside(more, bounds)]))
         return good
+
+
+def _spares(n: int, accept: float) -> int:
+    """The normal proposal's spares for ``n`` values: the expected rejections plus
+    ``SPARE_SIGMAS`` standard deviations, plus 16 (a shortfall draws more)."""
+    rejected = n * (1.0 - accept)
+    return max(int((rejected + SPARE_SIGMAS * math.sqrt(rejected * accept)) / accept), 0) + 16
 
 
 def _open_uniform(g: np.random.Generator, n: int) -> npt.NDArray[np.float64]:

@@ -45,7 +45,7 @@ from ._ziggurat import K23, K52, X32, F, R, X
 from .portable import log, log1, words32
 from .streams import Scratch
 
-__all__ = ["native_kernel", "standard_normal"]
+__all__ = ["candidates_for", "native_kernel", "standard_normal"]
 
 # Bits of u in the fast table's index: candidates in a bucket that straddles
 # K[i] go to the slow path (0.9 % of them at 6 bits; 7 bits was no faster, 5 bits
@@ -102,6 +102,13 @@ _U11 = np.uint64(11)
 _TWO_M53 = 2.0**-53
 
 
+def candidates_for(n: int) -> int:
+    """The candidates :func:`standard_normal` draws for ``n`` values: ``n`` plus spares for
+    the expected failures and 4 of their standard deviations, plus 16."""
+    expected = n * _FAIL
+    return n + int(expected + 4.0 * math.sqrt(expected)) + 16
+
+
 def standard_normal(
     g: np.random.Generator, n: int, dtype: np.dtype[Any], scratch: Scratch, name: str = "zig"
 ) -> FloatArray:
@@ -117,8 +124,7 @@ def standard_normal(
     rare) draws more candidates.
     """
     lay = _LAYOUTS[dtype]
-    expected = n * _FAIL
-    total = n + int(expected + 4.0 * math.sqrt(expected)) + 16
+    total = candidates_for(n)
     out = scratch.get(name, lay.dtype, total)
     kernel = _kernel if _kernel is not _UNRESOLVED else native_kernel()
     if kernel is not None:
