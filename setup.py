@@ -14,7 +14,11 @@ setup(
         Extension(
             "paraminit._native",
             ["src/paraminit/_native.c"],
-            depends=["src/paraminit/_ziggurat.h", "src/paraminit/_philox.h"],
+            depends=[
+                "src/paraminit/_ziggurat.h",
+                "src/paraminit/_philox.h",
+                "src/paraminit/_truncated.h",
+            ],
             extra_compile_args=FLAGS,
             optional=True,
         )
