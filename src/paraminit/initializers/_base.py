@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import sys
 from typing import Any
 
@@ -91,8 +91,12 @@ _C_FILL_FROM = 1 << 20
 _CONSTANT_PIECE = 8 << 20
 
 
+@functools.cache
 def _wmemset() -> Any:
-    """The C library's ``wmemset`` for 4-byte patterns, or ``None`` where there is none."""
+    """The C library's ``wmemset`` for 4-byte patterns, or ``None`` where there is none
+    (looked up on the first large fill: ``import paraminit`` does not load ctypes)."""
+    import ctypes
+
     try:
         function = ctypes.CDLL(None).wmemset
     except (AttributeError, OSError, TypeError):  # pragma: no cover - not a POSIX libc
@@ -102,9 +106,6 @@ def _wmemset() -> Any:
     function.restype = ctypes.c_void_p
     function.argtypes = (ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t)
     return function
-
-
-_WMEMSET = _wmemset()
 
 
 def _fill_constant(out: FloatArray, value: float) -> FloatArray:
@@ -122,13 +123,16 @@ def _fill_constant(out: FloatArray, value: float) -> FloatArray:
     pattern = typed.tobytes()
     address = out.__array_interface__["data"][0]
     if pattern.count(pattern[0]) == len(pattern):
+        import ctypes
+
         ctypes.memset(address, pattern[0], nbytes)
         return out
     flat = out.reshape(-1)
     per_piece = _CONSTANT_PIECE // out.itemsize
     word = (pattern * (4 // len(pattern))) if len(pattern) <= 4 else b""
-    if _WMEMSET is not None and len(word) == 4 and address % 4 == 0:
-        wmemset, repeated = _WMEMSET, int.from_bytes(word, sys.byteorder)
+    wmemset = _wmemset() if len(word) == 4 and address % 4 == 0 else None
+    if wmemset is not None:
+        repeated = int.from_bytes(word, sys.byteorder)
         itemsize = out.itemsize
 
         def work(pieces: range) -> None:
