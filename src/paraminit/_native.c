@@ -416,6 +416,24 @@ static Py_ssize_t zig_total(Py_ssize_t n, double fail)
 #define SMALL_MAX 4096
 #define SMALL_TOTAL (SMALL_MAX + 256)
 
+/* out (float32 or float64, writable) of a small-array call, as get_buffer, refusing more
+ * than SMALL_MAX values; its size, or -1 with an exception set (out released). */
+static Py_ssize_t get_small_out(PyObject *obj, Py_buffer *out, const char *name)
+{
+    Py_ssize_t n;
+    if (get_buffer(obj, out, "fd", 1, "out")) {
+        return -1;
+    }
+    n = out->len / out->itemsize;
+    if (n > SMALL_MAX) {
+        PyBuffer_Release(out);
+        PyErr_Format(PyExc_ValueError, "paraminit._native.%s: out holds %zd values, more than %d", name, n,
+                     SMALL_MAX);
+        return -1;
+    }
+    return n;
+}
+
 PyDoc_STRVAR(uniform_doc,
              "uniform(seed, out, scale, lo, unit)\n--\n\n"
              "Uniform.fill_block into float32 or float64 `out` (at most 4096 values) from Philox\n"
@@ -439,14 +457,7 @@ static PyObject *uniform(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     lo = PyFloat_AsDouble(args[3]);
     unit = PyObject_IsTrue(args[4]);
     if (((scale == -1.0 || lo == -1.0) && PyErr_Occurred()) || unit < 0 ||
-        get_buffer(args[1], &out, "fd", 1, "out")) {
-        return NULL;
-    }
-    n = out.len / out.itemsize;
-    if (n > SMALL_MAX) {
-        PyBuffer_Release(&out);
-        PyErr_Format(PyExc_ValueError, "paraminit._native.uniform: out holds %zd values, more than %d", n,
-                     SMALL_MAX);
+        (n = get_small_out(args[1], &out, "uniform")) < 0) {
         return NULL;
     }
     philox_init(&p, key_lo, key_hi);
@@ -500,15 +511,14 @@ static PyObject *normal(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     mean = PyFloat_AsDouble(args[3]);
     add_mean = PyObject_IsTrue(args[4]);
     tries = (int)PyLong_AsLong(args[5]);
-    if (((std == -1.0 || mean == -1.0 || tries == -1) && PyErr_Occurred()) || add_mean < 0 ||
-        get_buffer(args[1], &out, "fd", 1, "out")) {
+    if (((std == -1.0 || mean == -1.0 || tries == -1) && PyErr_Occurred()) || add_mean < 0) {
         return NULL;
     }
-    n = out.len / out.itemsize;
-    if (n > SMALL_MAX || tries < 1) {
-        PyBuffer_Release(&out);
-        PyErr_Format(PyExc_ValueError, "paraminit._native.normal: out holds %zd values (at most %d), tries=%d (>= 1)",
-                     n, SMALL_MAX, tries);
+    if (tries < 1) {
+        PyErr_Format(PyExc_ValueError, "paraminit._native.normal: tries=%d must be >= 1", tries);
+        return NULL;
+    }
+    if ((n = get_small_out(args[1], &out, "normal")) < 0) {
         return NULL;
     }
     philox_init(&p, key_lo, key_hi);
@@ -648,14 +658,7 @@ static PyObject *truncated_small(PyObject *self, PyObject *const *args, Py_ssize
     (void)self;
     if (check_small("truncated_small", nargs, 11) || check_ready("truncated_small") ||
         seed_key(args[0], &key_lo, &key_hi) || get_truncation(args + 2, &t) ||
-        get_buffer(args[1], &out, "fd", 1, "out")) {
-        return NULL;
-    }
-    n = out.len / out.itemsize;
-    if (n > SMALL_MAX) {
-        PyBuffer_Release(&out);
-        PyErr_Format(PyExc_ValueError, "paraminit._native.truncated_small: out holds %zd values, more than %d", n,
-                     SMALL_MAX);
+        (n = get_small_out(args[1], &out, "truncated_small")) < 0) {
         return NULL;
     }
     capacity = zig_total(n + truncated_spares(n, &t), t.fail);
